@@ -1,0 +1,160 @@
+"""Record assembly: prefetch + draft orders + FHIR fallback -> one PatientRecord.
+
+The only place that does I/O to the EHR. Missing prefetch keys (and keys holding
+an OperationOutcome) are read from ``fhirServer`` concurrently under one deadline;
+``null`` keys mean "no data" and are not read. What could not be read becomes a
+``DataGap`` so the cards can say what was not checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, bundle_resources
+from app.fhir.parse import (
+    Json,
+    as_dict,
+    condition_entry,
+    medication_key,
+    medication_reference,
+    medication_use,
+)
+from app.fhir.prefetch import PREFETCH_TEMPLATES, RECORD_KEYS, render_template
+from app.fhir.record import DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
+
+T = TypeVar("T")
+
+_SOURCES = {source.value: source for source in MedicationSource}
+
+
+@dataclass(frozen=True, slots=True)
+class HookData:
+    """What assembly needs from a hook call, already checked by the protocol layer."""
+
+    patient_id: str
+    context: Mapping[str, str]  # primitive context fields, for template tokens
+    prefetch: Mapping[str, Any]
+    draft_orders: Sequence[Json] = ()  # the resources of context.draftOrders
+    selections: Sequence[str] = ()  # "MedicationRequest/id" the clinician is acting on
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    client: FhirClient
+    access: FhirAccess
+    deadline_seconds: float
+
+
+def _is_outcome(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
+
+
+async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientRecord:
+    started = time.monotonic()
+    resources: dict[str, list[Json]] = {key: [] for key in RECORD_KEYS}
+    gaps: list[DataGap] = []
+
+    to_fetch: dict[str, str] = {}
+    for key, resource_type in RECORD_KEYS.items():
+        if key in hook.prefetch and not _is_outcome(hook.prefetch[key]):
+            value = hook.prefetch[key]  # None: the client has no data; nothing to fetch
+            resources[key] = [r for r in bundle_resources(value) if not _is_outcome(r)]
+        elif fallback is None:
+            gaps.append(DataGap(resource_type, GapReason.no_fhir_server))
+        elif (query := render_template(PREFETCH_TEMPLATES[key], hook.context)) is not None:
+            to_fetch[key] = query
+
+    if fallback is not None and to_fetch:
+        results = await _within_deadline(
+            {key: fallback.client.search(fallback.access, query) for key, query in to_fetch.items()},
+            fallback.deadline_seconds,
+        )
+        for key, result in results.items():
+            if isinstance(result, GapReason):
+                gaps.append(DataGap(RECORD_KEYS[key], result))
+                continue
+            found, complete = result
+            resources[key] = [r for r in found if isinstance(r, dict) and not _is_outcome(r)]
+            if not complete:
+                gaps.append(DataGap(RECORD_KEYS[key], GapReason.incomplete))
+
+    medications = _medication_index([*resources.values(), hook.draft_orders])
+    unresolved = {
+        ref
+        for key in ("medicationRequests", "medicationStatements", "medicationDispenses")
+        for resource in resources[key]
+        if (ref := medication_reference(resource)) and medication_key(ref) not in medications
+    }
+    if unresolved and fallback is not None:
+        remaining = fallback.deadline_seconds - (time.monotonic() - started)
+        reads = await _within_deadline(
+            {ref: fallback.client.read(fallback.access, fallback.access.url(medication_key(ref))) for ref in unresolved},
+            remaining,
+        )
+        for ref, result in reads.items():
+            if isinstance(result, dict) and result.get("resourceType") == "Medication":
+                medications[medication_key(ref)] = result
+            else:
+                gaps.append(DataGap("Medication", GapReason.incomplete))
+
+    history: list[MedicationUse] = []
+    for key in ("medicationRequests", "medicationStatements", "medicationDispenses"):
+        for resource in resources[key]:
+            source = _SOURCES.get(resource.get("resourceType", ""))
+            if source is not None and (use := medication_use(resource, source, medications)) is not None:
+                history.append(use)
+
+    drafts = [
+        use
+        for resource in hook.draft_orders
+        if resource.get("resourceType") == "MedicationRequest"
+        and (use := medication_use(resource, MedicationSource.request, medications, is_draft=True)) is not None
+    ]
+    selected = [d for d in drafts if d.reference in set(hook.selections)] or drafts
+
+    conditions = [
+        entry
+        for resource in resources["conditions"]
+        if resource.get("resourceType") == "Condition" and (entry := condition_entry(resource)) is not None
+    ]
+    return PatientRecord(
+        patient_id=hook.patient_id,
+        medications=tuple(history),
+        draft_orders=tuple(drafts),
+        selected_orders=tuple(selected),
+        conditions=tuple(conditions),
+        gaps=tuple(dict.fromkeys(gaps)),
+    )
+
+
+def _medication_index(groups: Sequence[Sequence[Json]]) -> dict[str, Json]:
+    index: dict[str, Json] = {}
+    for group in groups:
+        for resource in group:
+            resource = as_dict(resource)
+            if resource.get("resourceType") == "Medication" and isinstance(resource.get("id"), str):
+                index[f"Medication/{resource['id']}"] = resource
+    return index
+
+
+async def _within_deadline(calls: Mapping[str, Awaitable[T]], seconds: float) -> dict[str, T | GapReason]:
+    """Run all calls concurrently; whatever has not finished by the deadline is a gap."""
+    tasks = {key: asyncio.ensure_future(call) for key, call in calls.items()}
+    if seconds > 0:
+        await asyncio.wait(tasks.values(), timeout=seconds)
+    results: dict[str, T | GapReason] = {}
+    for key, task in tasks.items():
+        if not task.done():
+            task.cancel()
+            results[key] = GapReason.deadline
+        elif isinstance(task.exception(), FhirFetchError):
+            results[key] = task.exception().reason  # type: ignore[union-attr]
+        elif task.exception() is not None:
+            results[key] = GapReason.fhir_error
+        else:
+            results[key] = task.result()
+    return results

@@ -1,0 +1,139 @@
+"""Reads from the EHR's FHIR server, for prefetch keys the client did not send.
+
+The access token goes only to the ``fhirServer`` of the same request, never across
+a redirect or a ``next`` link to another origin. Bodies are capped in size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import orjson
+
+from app.fhir.record import GapReason
+
+_ACCEPT = "application/fhir+json, application/json;q=0.9"
+_MAX_REDIRECTS = 3
+
+
+class FhirFetchError(Exception):
+    def __init__(self, reason: GapReason):
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class FhirAccess:
+    """Where to read and with which token; built per request, never cached."""
+
+    base_url: str
+    access_token: str | None = None
+
+    def url(self, relative: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", relative.lstrip("/"))
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+class FhirClient:
+    def __init__(self, http: httpx.AsyncClient, *, max_pages: int, max_response_bytes: int):
+        self._http = http
+        self._max_pages = max_pages
+        self._max_bytes = max_response_bytes
+
+    async def read(self, access: FhirAccess, url: str) -> dict[str, Any]:
+        """GET one resource (or Bundle page) by absolute URL on the access's origin."""
+        return await self._get_json(access, url)
+
+    async def search(self, access: FhirAccess, relative: str) -> tuple[list[dict[str, Any]], bool]:
+        """Every entry resource of a search, following ``next`` on the same origin.
+
+        Returns the resources and whether the result is complete (False when the page
+        cap was reached or a ``next`` link pointed elsewhere).
+        """
+        resources: list[dict[str, Any]] = []
+        url = access.url(relative)
+        seen = {url}
+        for _ in range(self._max_pages):
+            page = await self._get_json(access, url)
+            if page.get("resourceType") == "OperationOutcome":
+                raise FhirFetchError(GapReason.fhir_error)
+            resources.extend(bundle_resources(page))
+            next_url = _next_link(page)
+            if next_url is None:
+                return resources, True
+            url = urljoin(url, next_url)
+            if url in seen or _origin(url) != _origin(access.base_url):
+                return resources, False
+            seen.add(url)
+        return resources, False
+
+    async def _get_json(self, access: FhirAccess, url: str) -> dict[str, Any]:
+        headers = {"Accept": _ACCEPT}
+        if access.access_token:
+            headers["Authorization"] = f"Bearer {access.access_token}"
+        for _ in range(_MAX_REDIRECTS + 1):
+            if _origin(url) != _origin(access.base_url):
+                raise FhirFetchError(GapReason.fhir_error)
+            try:
+                async with self._http.stream("GET", url, headers=headers) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise FhirFetchError(GapReason.fhir_error)
+                    body = await self._read_capped(response)
+            except httpx.TransportError as exc:
+                raise FhirFetchError(GapReason.fhir_unreachable) from exc
+            except (httpx.HTTPError, ValueError) as exc:  # bad URL, broken encoding
+                raise FhirFetchError(GapReason.fhir_error) from exc
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise FhirFetchError(GapReason.fhir_error) from exc
+            if not isinstance(parsed, dict):
+                raise FhirFetchError(GapReason.fhir_error)
+            return parsed
+        raise FhirFetchError(GapReason.fhir_error)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise FhirFetchError(GapReason.fhir_error)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def bundle_resources(value: Any) -> list[dict[str, Any]]:
+    """The resources of a Bundle (``entry[].resource``), or ``[value]`` for a bare resource."""
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") != "Bundle":
+        return [value] if "resourceType" in value else []
+    entries = value.get("entry")
+    if not isinstance(entries, list):
+        return []
+    return [
+        entry["resource"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+    ]
+
+
+def _next_link(bundle: dict[str, Any]) -> str | None:
+    links = bundle.get("link")
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+            return link["url"]
+    return None

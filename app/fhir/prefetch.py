@@ -1,0 +1,45 @@
+"""Prefetch templates (CDS Hooks 2.0 tokens only) and their rendering."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import quote
+
+PATIENT_KEY = "patient"
+
+# Unfiltered by status: the treatment history needs stopped and completed medications
+# too; only entered-in-error is dropped, during assembly.
+PREFETCH_TEMPLATES: dict[str, str] = {
+    PATIENT_KEY: "Patient/{{context.patientId}}",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+    "medicationDispenses": "MedicationDispense?patient={{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+}
+
+# The keys without which opioid exposure cannot be judged, and the resource type each holds.
+RECORD_KEYS: dict[str, str] = {
+    "medicationRequests": "MedicationRequest",
+    "medicationStatements": "MedicationStatement",
+    "medicationDispenses": "MedicationDispense",
+    "conditions": "Condition",
+}
+
+_TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
+
+
+def render_template(template: str, context: Mapping[str, str]) -> str | None:
+    """Fill ``{{context.x}}`` tokens; ``None`` when a token has no value."""
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        value = context.get(match.group(1))
+        if not value:
+            missing = True
+            return ""
+        return quote(value, safe="")
+
+    rendered = _TOKEN.sub(fill, template)
+    return None if missing else rendered

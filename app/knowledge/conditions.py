@@ -1,0 +1,77 @@
+"""Which of the service's conditions a coded (or named) diagnosis is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+from app.knowledge.terminology import ICD10CM, SNOMED, normalise_icd10, terminology
+
+
+class ConditionKind(StrEnum):
+    """Condition groups, named as in ``conditions.csv``'s ``condition`` column."""
+
+    multiple_sclerosis = "multiple_sclerosis"
+    fibromyalgia = "fibromyalgia"
+    complex_regional_pain_syndrome = "complex_regional_pain_syndrome"
+    crohns_disease = "crohns_disease"
+    painful_diabetic_neuropathy = "painful_diabetic_neuropathy"
+    neuropathic_corneal_pain = "neuropathic_corneal_pain"
+    chronic_pain = "chronic_pain"
+    opioid_use_disorder = "opioid_use_disorder"
+    long_term_opioid_use = "long_term_opioid_use"
+    alcohol_use_disorder = "alcohol_use_disorder"
+    seizure_disorder_epilepsy = "seizure_disorder_epilepsy"
+    acute_hepatitis = "acute_hepatitis"
+    liver_failure = "liver_failure"
+
+
+# Conditions in which LDN has been studied (source article; Toljan & Vrooman 2018).
+LDN_STUDIED_CONDITIONS = frozenset(
+    {
+        ConditionKind.fibromyalgia,
+        ConditionKind.multiple_sclerosis,
+        ConditionKind.complex_regional_pain_syndrome,
+        ConditionKind.crohns_disease,
+        ConditionKind.painful_diabetic_neuropathy,
+        ConditionKind.neuropathic_corneal_pain,
+    }
+)
+
+# Free-text diagnoses without a code: only unambiguous names.
+_NAMES = {
+    "fibromyalgia": ConditionKind.fibromyalgia,
+    "multiple sclerosis": ConditionKind.multiple_sclerosis,
+    "complex regional pain syndrome": ConditionKind.complex_regional_pain_syndrome,
+    "crohn's disease": ConditionKind.crohns_disease,
+    "crohn disease": ConditionKind.crohns_disease,
+    "painful diabetic neuropathy": ConditionKind.painful_diabetic_neuropathy,
+    "neuropathic corneal pain": ConditionKind.neuropathic_corneal_pain,
+    "opioid use disorder": ConditionKind.opioid_use_disorder,
+    "alcohol use disorder": ConditionKind.alcohol_use_disorder,
+}
+_NAME_PATTERN = re.compile(r"\b(" + "|".join(re.escape(n) for n in _NAMES) + r")\b", re.I)
+
+# An ICD-10-CM code belongs to a group if it, or one of its ancestors, is listed:
+# descendants share their ancestor's prefix (G35 -> G35.A, M79.7 -> M79.7x).
+_SHORTEST_ICD10_CATEGORY = 3
+
+
+def classify_condition(codings: Iterable[tuple[str, str]], names: Iterable[str]) -> frozenset[ConditionKind]:
+    terms = terminology()
+    kinds: set[str] = set()
+    for system, code in codings:
+        if system == SNOMED:
+            kinds.update(terms.snomed_conditions.get(code, ()))
+        elif system == ICD10CM:
+            normalised = normalise_icd10(code)
+            for end in range(len(normalised), _SHORTEST_ICD10_CATEGORY - 1, -1):
+                if found := terms.icd10_conditions.get(normalised[:end]):
+                    kinds.update(found)
+                    break
+    if not kinds:
+        for name in names:
+            for match in _NAME_PATTERN.finditer(name or ""):
+                kinds.add(_NAMES[match.group(1).lower()])
+    return frozenset(ConditionKind(k) for k in kinds)

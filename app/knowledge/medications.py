@@ -1,0 +1,138 @@
+"""What a medication is: opioid, naltrexone product, or standard therapy for LDN conditions.
+
+Recognition order: RxNorm code first (from the shipped value sets), then names in
+``text``/``display`` — compounded LDN and patient-reported statements often carry
+no code, and unknown codes must not hide a known drug name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from app.knowledge.terminology import RXNORM, TherapyEntry, terminology
+
+
+class NaltrexoneProduct(StrEnum):
+    """Naltrexone therapy as coded or named; the dose decides LDN vs standard later."""
+
+    unspecified = "unspecified"  # ingredient-level code or name (compounded LDN lands here)
+    oral_50mg = "oral-50mg"
+    er_injectable_380mg = "er-injectable-380mg"
+    bupropion_combination = "naltrexone-bupropion"
+
+
+_NALTREXONE_ROLE_TO_PRODUCT = {
+    "naltrexone": NaltrexoneProduct.unspecified,
+    "naltrexone_oral_50mg": NaltrexoneProduct.oral_50mg,
+    "naltrexone_er_injectable_380mg": NaltrexoneProduct.er_injectable_380mg,
+    "naltrexone_bupropion_er": NaltrexoneProduct.bupropion_combination,
+}
+
+# Methadone and buprenorphine: the FDA naltrexone label's "as long as 2 weeks".
+_LONG_ACTING_INGREDIENTS = frozenset({"methadone", "buprenorphine", "levomethadyl", "levomethadone"})
+# Extended-release and transdermal dose forms, as RxNorm and prescribers write them.
+_LONG_ACTING_FORM = re.compile(
+    r"\b(extended[- ]release|transdermal|patch|\d+\s*hr|er|xr|sr|cr|la|xl|contin|depot)\b",
+    re.IGNORECASE,
+)
+_NALTREXONE_WORD = re.compile(r"\b(naltrexone|revia|vivitrol|contrave|ldn|low[- ]dose naltrexone)\b", re.I)
+_BUPROPION_WORD = re.compile(r"\b(bupropion|contrave)\b", re.I)
+_INJECTABLE_WORD = re.compile(r"\b(vivitrol|injection|injectable|intramuscular|suspension)\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class DrugProfile:
+    """Everything the rules need to know about one medication."""
+
+    opioid_ingredients: tuple[str, ...] = ()
+    long_acting_opioid: bool = False
+    naltrexone: NaltrexoneProduct | None = None
+    therapies: tuple[TherapyEntry, ...] = ()
+
+    @property
+    def is_opioid(self) -> bool:
+        return bool(self.opioid_ingredients)
+
+
+NOT_A_KNOWN_DRUG = DrugProfile()
+
+
+def _word_pattern(words: Iterable[str]) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE)
+
+
+@cache
+def _opioid_pattern() -> re.Pattern[str]:
+    return _word_pattern(terminology().opioid_words)
+
+
+@cache
+def _therapy_pattern() -> re.Pattern[str]:
+    return _word_pattern(terminology().therapy_words)
+
+
+def classify_medication(rxnorm_codes: Sequence[str], names: Sequence[str]) -> DrugProfile:
+    """Classify one medication from its RxNorm codes and every name it carries."""
+    terms = terminology()
+    text = " | ".join(n for n in names if n)
+
+    opioid_ingredients: set[str] = set()
+    naltrexone: NaltrexoneProduct | None = None
+    therapies: dict[str, TherapyEntry] = {}
+    code_displays: list[str] = []
+
+    for code in rxnorm_codes:
+        if product := terms.opioid_codes.get(code):
+            opioid_ingredients.update(product.ingredients)
+            code_displays.append(product.display)
+        if role := terms.naltrexone_roles.get(code):
+            if role in _NALTREXONE_ROLE_TO_PRODUCT:
+                naltrexone = _NALTREXONE_ROLE_TO_PRODUCT[role]
+            code_displays.append(terms.naltrexone_displays[code])
+        if entry := terms.therapy_codes.get(code):
+            therapies[entry.ingredient] = entry
+
+    if text:
+        for match in _opioid_pattern().finditer(text):
+            opioid_ingredients.update(terms.opioid_words[match.group(1).lower()])
+        if naltrexone is None and _NALTREXONE_WORD.search(text):
+            naltrexone = _naltrexone_product_from_text(text)
+        for match in _therapy_pattern().finditer(text):
+            entry = terms.therapy_words[match.group(1).lower()]
+            therapies.setdefault(entry.ingredient, entry)
+
+    if opioid_ingredients:
+        # Morphine/naltrexone (Embeda) is an opioid agonist product: the naltrexone is
+        # sequestered. Any product with an opioid agonist is an opioid, not naltrexone therapy.
+        naltrexone = None
+
+    long_acting = bool(opioid_ingredients) and (
+        bool(opioid_ingredients & _LONG_ACTING_INGREDIENTS)
+        or bool(_LONG_ACTING_FORM.search(" | ".join([text, *code_displays])))
+    )
+    if not (opioid_ingredients or naltrexone or therapies):
+        return NOT_A_KNOWN_DRUG
+    return DrugProfile(
+        opioid_ingredients=tuple(sorted(opioid_ingredients)),
+        long_acting_opioid=long_acting,
+        naltrexone=naltrexone,
+        therapies=tuple(therapies.values()),
+    )
+
+
+def _naltrexone_product_from_text(text: str) -> NaltrexoneProduct:
+    if _BUPROPION_WORD.search(text):
+        return NaltrexoneProduct.bupropion_combination
+    if _INJECTABLE_WORD.search(text):
+        return NaltrexoneProduct.er_injectable_380mg
+    return NaltrexoneProduct.unspecified
+
+
+def rxnorm_codes(codings: Iterable[tuple[str, str]]) -> list[str]:
+    """RxNorm codes out of (canonical system, code) pairs."""
+    return [code for system, code in codings if system == RXNORM and code]

@@ -1,0 +1,159 @@
+"""Code tables loaded once from the CSV value sets in ``data/``.
+
+The CSVs are copied unchanged from the project's terminology research
+(``shared/terminology``); every code there names its source. Nothing here
+adds a code: names used for text matching are read from the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+UCUM = "http://unitsofmeasure.org"
+
+# Code systems arrive as URIs, OIDs or legacy spellings; compare on the canonical URI.
+_SYSTEM_ALIASES = {
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
+    "http://www.nlm.nih.gov/research/umls/rxnorm/": RXNORM,
+    "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+    "http://snomed.info/sct/": SNOMED,
+    "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
+    "http://hl7.org/fhir/sid/icd-10-cm/": ICD10CM,
+    "http://www.cms.gov/medicare/coding/icd10": ICD10CM,
+}
+
+
+def canonical_system(system: str | None) -> str:
+    if not system:
+        return ""
+    system = system.strip()
+    return _SYSTEM_ALIASES.get(system.lower(), _SYSTEM_ALIASES.get(system, system))
+
+
+def normalise_icd10(code: str) -> str:
+    """``G35.A``, ``g35a`` and ``G35A`` all compare as ``G35A``."""
+    return code.replace(".", "").strip().upper()
+
+
+@dataclass(frozen=True, slots=True)
+class OpioidProduct:
+    ingredients: tuple[str, ...]
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyEntry:
+    ingredient: str
+    drug_class: str
+    line: str
+
+
+@dataclass(frozen=True, slots=True)
+class Terminology:
+    opioid_codes: dict[str, OpioidProduct]
+    # word (ingredient or brand, lower case) -> opioid ingredient(s) it stands for
+    opioid_words: dict[str, tuple[str, ...]]
+    naltrexone_roles: dict[str, str]
+    naltrexone_displays: dict[str, str]
+    snomed_conditions: dict[str, frozenset[str]]
+    icd10_conditions: dict[str, frozenset[str]]
+    therapy_codes: dict[str, TherapyEntry]
+    therapy_words: dict[str, TherapyEntry]
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+_BRAND = re.compile(r"\[([^\]]+)\]")
+
+
+def _brands(display: str) -> Iterable[str]:
+    """Brand names RxNorm writes in brackets: ``... [Percocet]`` -> ``percocet``."""
+    for brand in _BRAND.findall(display):
+        brand = brand.strip().lower()
+        if len(brand) >= 4 and brand.replace(" ", "").isalpha():
+            yield brand
+
+
+def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]]]:
+    codes: dict[str, OpioidProduct] = {}
+    words: dict[str, set[str]] = {}
+    for row in _rows("opioids.csv"):
+        if row["kind"] == "ingredient_peripheral":
+            continue  # loperamide & co. act in the gut; not an opioid exposure here
+        ingredients = tuple(sorted(i.strip() for i in row["opioid_ingredient"].split(";") if i.strip()))
+        codes[row["code"]] = OpioidProduct(ingredients=ingredients, display=row["display"])
+        for ingredient in ingredients:
+            words.setdefault(ingredient.lower(), set()).add(ingredient)
+        if row["kind"] in {"sbd", "bpck"}:
+            for brand in _brands(row["display"]):
+                words.setdefault(brand, set()).update(ingredients)
+    return codes, {word: tuple(sorted(ings)) for word, ings in words.items()}
+
+
+def _load_naltrexone() -> tuple[dict[str, str], dict[str, str]]:
+    roles: dict[str, str] = {}
+    displays: dict[str, str] = {}
+    for row in _rows("naltrexone.csv"):
+        roles[row["code"]] = row["role"]
+        displays[row["code"]] = row["display"]
+    return roles, displays
+
+
+def _load_conditions() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    snomed: dict[str, set[str]] = {}
+    icd10: dict[str, set[str]] = {}
+    for row in _rows("conditions.csv"):
+        system = canonical_system(row["system"])
+        if system == SNOMED:
+            snomed.setdefault(row["code"], set()).add(row["condition"])
+        elif system == ICD10CM:
+            icd10.setdefault(normalise_icd10(row["code"]), set()).add(row["condition"])
+    return (
+        {code: frozenset(v) for code, v in snomed.items()},
+        {code: frozenset(v) for code, v in icd10.items()},
+    )
+
+
+def _load_therapies() -> tuple[dict[str, TherapyEntry], dict[str, TherapyEntry]]:
+    codes: dict[str, TherapyEntry] = {}
+    words: dict[str, TherapyEntry] = {}
+    for row in _rows("standard_therapies.csv"):
+        entry = TherapyEntry(ingredient=row["ingredient"], drug_class=row["class"], line=row["line"])
+        codes[row["code"]] = entry
+        if row["kind"] == "ingredient":
+            words[row["ingredient"].lower()] = entry
+        if row["kind"] in {"sbd", "bpck"}:
+            for brand in _brands(row["display"]):
+                words.setdefault(brand, entry)
+    return codes, words
+
+
+@cache
+def terminology() -> Terminology:
+    opioid_codes, opioid_words = _load_opioids()
+    naltrexone_roles, naltrexone_displays = _load_naltrexone()
+    snomed, icd10 = _load_conditions()
+    therapy_codes, therapy_words = _load_therapies()
+    return Terminology(
+        opioid_codes=opioid_codes,
+        opioid_words=opioid_words,
+        naltrexone_roles=naltrexone_roles,
+        naltrexone_displays=naltrexone_displays,
+        snomed_conditions=snomed,
+        icd10_conditions=icd10,
+        therapy_codes=therapy_codes,
+        therapy_words=therapy_words,
+    )

@@ -1,0 +1,17 @@
+"""order-sign: the same safety check again at signing, on the complete orders."""
+
+from app.rules.opioid_conflict import opioid_conflicts
+from app.services.base import CdsService
+
+SERVICE = CdsService(
+    id="ldn-order-sign",
+    hook="order-sign",
+    title="Naltrexone and opioid safety (order signing)",
+    description=(
+        "At signing: flags naltrexone ordered despite current opioid exposure, "
+        "and opioids ordered for a patient who takes naltrexone."
+    ),
+    number=2,
+    rules=opioid_conflicts,
+    needs_draft_orders=True,
+)

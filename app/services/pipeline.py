@@ -1,0 +1,41 @@
+"""One hook call end to end: record assembly -> rules -> cards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from app.cards.kinds import CardKind
+from app.cards.render import RenderContext, render_cards
+from app.cards.templates import CardTemplate
+from app.fhir.assembly import Fallback, HookData, assemble_record
+from app.fhir.prefetch import RECORD_KEYS
+from app.protocol.errors import PreconditionFailed
+from app.protocol.models import Card
+from app.rules.findings import UnsupportedFhirVersion
+from app.services.base import CdsService
+from app.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    settings: Settings
+    templates: Mapping[CardKind, CardTemplate]
+    today: Callable[[], date]
+
+    async def cards(
+        self, service: CdsService, hook: HookData, pre_r4_type: str | None, fallback: Fallback | None
+    ) -> list[Card]:
+        render = RenderContext(self.templates, self.settings.clinical, service.number)
+        if pre_r4_type is not None:
+            return render_cards([UnsupportedFhirVersion(pre_r4_type)], render, self.settings.max_cards)
+        if fallback is None and not any(key in hook.prefetch for key in RECORD_KEYS):
+            # Spec: 412 when required data is neither prefetched nor fetchable.
+            raise PreconditionFailed(
+                "no prefetch was sent and no usable fhirServer was given: send the prefetch "
+                "from GET /cds-services, or fhirServer (and fhirAuthorization) to read from"
+            )
+        record = await assemble_record(hook, fallback)
+        findings = service.rules(record, self.today(), self.settings.clinical)
+        return render_cards(findings, render, self.settings.max_cards)

@@ -1,0 +1,133 @@
+"""A small read-only FHIR R4 server over the fixture patients, for tests, demo and bench.
+
+Real HTTP on loopback: ``python -m devtools.fhir_server --port 8081``. It answers
+reads (``/Type/id``), patient searches (``/Type?patient=id``) with paging, and
+``/metadata``; it can demand a bearer token, add latency, and record the
+Authorization headers it saw, so tests can check what the service sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from devtools.fixtures import FIXTURE_TODAY, patient_resources, patient_slugs
+
+FHIR_JSON = "application/fhir+json"
+
+
+@dataclass
+class FhirServerConfig:
+    required_token: str | None = None
+    delay_seconds: float = 0.0
+    page_size: int = 50
+    today: date = FIXTURE_TODAY
+    seen_authorization: list[str | None] = field(default_factory=list)
+    seen_paths: list[str] = field(default_factory=list)
+
+
+class FixtureStore:
+    def __init__(self, today: date, extra: dict[str, list[dict[str, Any]]] | None = None):
+        self.by_id: dict[tuple[str, str], dict[str, Any]] = {}
+        self.by_patient: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        patients = {slug: patient_resources(slug, today) for slug in patient_slugs()}
+        patients.update(extra or {})
+        for resources in patients.values():
+            patient_id = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+            for resource in resources:
+                self.by_id[(resource["resourceType"], resource["id"])] = resource
+                if resource["resourceType"] not in {"Patient", "Medication"}:
+                    self.by_patient[(resource["resourceType"], patient_id)].append(resource)
+
+
+def _outcome(status: int, text: str) -> JSONResponse:
+    body = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing", "diagnostics": text}]}
+    return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+
+
+def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore | None = None) -> Starlette:
+    config = config or FhirServerConfig()
+    store = store or FixtureStore(config.today)
+
+    async def guard(request: Request) -> JSONResponse | None:
+        authorization = request.headers.get("authorization")
+        config.seen_authorization.append(authorization)
+        config.seen_paths.append(request.url.path + ("?" + request.url.query if request.url.query else ""))
+        if config.delay_seconds:
+            await asyncio.sleep(config.delay_seconds)
+        if config.required_token and authorization != f"Bearer {config.required_token}":
+            return _outcome(401, "missing or wrong bearer token")
+        return None
+
+    async def metadata(request: Request) -> JSONResponse:
+        body = {"resourceType": "CapabilityStatement", "status": "active", "kind": "instance", "fhirVersion": "4.0.1", "format": ["json"]}
+        return JSONResponse(body, media_type=FHIR_JSON)
+
+    async def search(request: Request) -> JSONResponse:
+        if (denied := await guard(request)) is not None:
+            return denied
+        resource_type = request.path_params["type"]
+        patient = request.query_params.get("patient", "").removeprefix("Patient/")
+        found = store.by_patient.get((resource_type, patient), [])
+        page = int(request.query_params.get("page", "0"))
+        size = config.page_size
+        chunk = found[page * size : (page + 1) * size]
+        base = str(request.base_url).rstrip("/")
+        links = [{"relation": "self", "url": str(request.url)}]
+        if (page + 1) * size < len(found):
+            links.append({"relation": "next", "url": f"{base}/{resource_type}?patient={patient}&page={page + 1}"})
+        body = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "link": links,
+            "entry": [{"fullUrl": f"{base}/{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in chunk],
+        }
+        return JSONResponse(body, media_type=FHIR_JSON)
+
+    async def read(request: Request) -> JSONResponse:
+        if (denied := await guard(request)) is not None:
+            return denied
+        resource = store.by_id.get((request.path_params["type"], request.path_params["id"]))
+        if resource is None:
+            return _outcome(404, "not found")
+        return JSONResponse(resource, media_type=FHIR_JSON)
+
+    return Starlette(
+        routes=[
+            Route("/metadata", metadata),
+            Route("/{type}", search),
+            Route("/{type}/{id}", read),
+        ],
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["*"], allow_methods=["GET"])],
+    )
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--delay-ms", type=float, default=0.0)
+    parser.add_argument("--token", default=None, help="bearer token to require")
+    parser.add_argument("--today", default=None, help="date the fixtures are shifted to (default: real today)")
+    args = parser.parse_args()
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    config = FhirServerConfig(required_token=args.token, delay_seconds=args.delay_ms / 1000, today=today)
+    uvicorn.run(create_fhir_app(config), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""CDS Hooks 2.0 card conformance, checked on every card a test sees."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+INDICATORS = {"info", "warning", "critical"}
+
+
+def _no_empty_values(value: Any, path: str) -> None:
+    assert value is not None, f"{path} is null"
+    if isinstance(value, (str, list, dict)):
+        assert len(value) > 0, f"{path} is empty"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_empty_values(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_empty_values(item, f"{path}[{index}]")
+
+
+def assert_conformant_card(card: dict[str, Any]) -> None:
+    _no_empty_values(card, "card")
+    uuid.UUID(card["uuid"])
+    assert len(card["summary"]) < 140, card["summary"]
+    assert card["indicator"] in INDICATORS
+    assert card["source"]["label"]
+    if card.get("suggestions"):
+        assert card["selectionBehavior"] in {"at-most-one", "any"}
+        for suggestion in card["suggestions"]:
+            uuid.UUID(suggestion["uuid"])
+            assert suggestion["label"]
+            for action in suggestion.get("actions", []):
+                assert action["type"] in {"create", "update", "delete"}
+                assert action["description"]
+                if action["type"] == "delete":
+                    assert "/" in action["resourceId"]
+                else:
+                    assert action["resource"]["resourceType"]
+    for reason in card.get("overrideReasons", []):
+        assert reason["code"] and reason["system"] and reason["display"]
+    for link in card.get("links", []):
+        assert link["label"] and link["url"].startswith("http") and link["type"] in {"absolute", "smart"}
+
+
+def assert_conformant_response(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Checks a service response and returns its cards."""
+    assert set(body) <= {"cards", "systemActions"}, body.keys()
+    assert isinstance(body["cards"], list)
+    for card in body["cards"]:
+        assert_conformant_card(card)
+    return body["cards"]

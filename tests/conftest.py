@@ -1,0 +1,23 @@
+"""Shared fixtures: the app with a fixed clock, and conformance on every response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from devtools.fixtures import FIXTURE_TODAY
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(env="development", database_url=f"sqlite:///{tmp_path}/test.db")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, today=lambda: FIXTURE_TODAY)) as test_client:
+        yield test_client
