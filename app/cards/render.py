@@ -18,7 +18,7 @@ from app.rules.findings import (
     OpioidStatusUnchecked,
     UnsupportedFhirVersion,
 )
-from app.settings import ClinicalSettings
+from app.clinical_settings import ClinicalSettings
 
 MAX_SUMMARY = 139
 _URGENCY = {"critical": 0, "warning": 1, "info": 2}

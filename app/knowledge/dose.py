@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 
 from app.knowledge.medications import NaltrexoneProduct
-from app.settings import ClinicalSettings
+from app.clinical_settings import ClinicalSettings
 
 # "4.5 mg", "4.5mg", "4,5 mg", "1.5 milligrams", "500 mcg"
 _DOSE = re.compile(

@@ -7,7 +7,7 @@ from datetime import date
 
 from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
 from app.rules.findings import ExposureReason, OpioidExposure
-from app.settings import ClinicalSettings
+from app.clinical_settings import ClinicalSettings
 
 _CURRENT_REQUEST = {
     "active": ExposureReason.active_request,

@@ -7,7 +7,7 @@ from datetime import date
 from app.fhir.record import PatientRecord
 from app.rules.exposure import current_naltrexone, current_opioid_exposure
 from app.rules.findings import Finding, NaltrexoneBlocksOpioid, OpioidConflict, OpioidStatusUnchecked
-from app.settings import ClinicalSettings
+from app.clinical_settings import ClinicalSettings
 
 # The record parts whose absence leaves opioid exposure unknown.
 _MEDICATION_RECORD = frozenset({"MedicationRequest", "MedicationStatement", "MedicationDispense", "Medication"})

@@ -8,7 +8,7 @@ from datetime import date
 
 from app.fhir.record import PatientRecord
 from app.rules.findings import Finding
-from app.settings import ClinicalSettings
+from app.clinical_settings import ClinicalSettings
 
 Rules = Callable[[PatientRecord, date, ClinicalSettings], list[Finding]]
 

@@ -5,7 +5,7 @@ from datetime import date
 from app.fhir.record import PatientRecord
 from app.rules.findings import Finding
 from app.services.base import CdsService
-from app.settings import ClinicalSettings
+from app.clinical_settings import ClinicalSettings
 
 
 def _no_findings_yet(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
