@@ -19,6 +19,17 @@ class CardKind(Enum):
     opioid_status_unchecked = ("opioid-status-unchecked", 2)
     naltrexone_blocks_opioid = ("naltrexone-blocks-opioid", 3)
     fhir_version_unsupported = ("fhir-version-unsupported", 4)
+    ldn_positioning_refractory = ("ldn-positioning-refractory", 5)
+    ldn_positioning_not_refractory = ("ldn-positioning-not-refractory", 6)
+    ldn_positioning_off_label = ("ldn-positioning-off-label", 7)
+    ldn_dose_start_above_initial = ("ldn-dose-start-above-initial", 8)
+    ldn_dose_above_max = ("ldn-dose-above-max", 9)
+    naltrexone_standard_dose_ldn_condition = ("naltrexone-standard-dose-ldn-condition", 10)
+    naltrexone_dose_unknown = ("naltrexone-dose-unknown", 11)
+    ldn_step_due = ("ldn-step-due", 12)
+    ldn_reassess_due = ("ldn-reassess-due", 13)
+    ldn_candidate = ("ldn-candidate", 14)
+    opioid_exposure_on_ldn = ("opioid-exposure-on-ldn", 15)
 
     def __init__(self, slug: str, number: int):
         self.slug = slug

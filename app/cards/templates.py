@@ -1,7 +1,9 @@
-"""Card wording, loaded from the top-level ``cards/`` folder (one TOML file per kind).
+"""Card wording, loaded from the top-level ``cards/`` folder.
 
-Loaded once at start-up and checked then: a missing file or field stops the
-service from starting rather than failing on a patient's order.
+One TOML file per card kind, plus ``evidence.toml`` (per-condition evidence and
+sources) and ``titration.toml`` (the suggested order's text). Loaded once at
+start-up and checked then: a missing file or field stops the service from
+starting rather than failing on a patient's order.
 """
 
 from __future__ import annotations
@@ -9,12 +11,23 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from app.cards.kinds import CardKind
+from app.knowledge.conditions import ConditionKind
 from app.protocol.models import Coding, Link, Source
 
 OVERRIDE_REASON_SYSTEM = "urn:ldn-cds:override-reason"
+_TITRATION_FIELDS = (
+    "medication_text",
+    "step_text",
+    "final_step_text",
+    "note",
+    "create_label",
+    "create_description",
+    "replace_label",
+    "replace_delete_description",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +48,44 @@ class CardTemplate:
     suggestion: SuggestionText | None
 
 
+@dataclass(frozen=True, slots=True)
+class ConditionEvidence:
+    name: str
+    evidence: str
+    sources: tuple[Link, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    general: str
+    practical: str
+    general_sources: tuple[Link, ...]
+    conditions: dict[ConditionKind, ConditionEvidence]
+
+
+@dataclass(frozen=True, slots=True)
+class CardTexts:
+    templates: dict[CardKind, CardTemplate]
+    evidence: Evidence
+    titration: dict[str, str]
+
+
 class TemplateError(Exception):
     pass
 
 
-def _load(path: Path, kind: CardKind) -> CardTemplate:
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TemplateError(f"{path}: {exc}") from exc
+
+
+def _template(path: Path, kind: CardKind) -> CardTemplate:
+    data = _read(path)
+    try:
+        if data["indicator"] not in {"info", "warning", "critical"}:
+            raise ValueError(f"bad indicator {data['indicator']!r}")
         suggestion = data.get("suggestion")
         return CardTemplate(
             kind=kind,
@@ -56,13 +100,37 @@ def _load(path: Path, kind: CardKind) -> CardTemplate:
             ),
             suggestion=SuggestionText(**suggestion) if suggestion else None,
         )
-    except (OSError, KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise TemplateError(f"card template {path}: {exc}") from exc
 
 
-def load_templates(directory: Path) -> dict[CardKind, CardTemplate]:
-    templates = {kind: _load(directory / f"{kind.slug}.toml", kind) for kind in CardKind}
-    for template in templates.values():
-        if template.indicator not in {"info", "warning", "critical"}:
-            raise TemplateError(f"{template.kind.slug}: bad indicator {template.indicator!r}")
-    return templates
+def _evidence(path: Path) -> Evidence:
+    data = _read(path)
+    try:
+        sources = {key: Link(label=s["label"], url=s["url"]) for key, s in data["sources"].items()}
+        conditions = {
+            ConditionKind(key): ConditionEvidence(
+                name=c["name"], evidence=c["evidence"].strip(), sources=tuple(sources[s] for s in c["sources"])
+            )
+            for key, c in data["conditions"].items()
+        }
+        return Evidence(
+            general=data["general"].strip(),
+            practical=data["practical"].strip(),
+            general_sources=tuple(sources[s] for s in data["general_sources"]),
+            conditions=conditions,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TemplateError(f"{path}: {exc}") from exc
+
+
+def load_templates(directory: Path) -> CardTexts:
+    titration = _read(directory / "titration.toml")
+    missing = [field for field in _TITRATION_FIELDS if not isinstance(titration.get(field), str)]
+    if missing:
+        raise TemplateError(f"{directory / 'titration.toml'}: missing {', '.join(missing)}")
+    return CardTexts(
+        templates={kind: _template(directory / f"{kind.slug}.toml", kind) for kind in CardKind},
+        evidence=_evidence(directory / "evidence.toml"),
+        titration={k: v.strip() for k, v in titration.items() if isinstance(v, str)},
+    )

@@ -7,6 +7,9 @@ from datetime import date
 from enum import StrEnum
 
 from app.fhir.record import DataGap, MedicationUse
+from app.knowledge.conditions import ConditionKind
+from app.knowledge.dose import DoseClass
+from app.knowledge.therapies import TherapyClass
 
 
 class ExposureReason(StrEnum):
@@ -58,4 +61,94 @@ class UnsupportedFhirVersion:
     resource_type: str
 
 
-Finding = OpioidConflict | OpioidStatusUnchecked | NaltrexoneBlocksOpioid | UnsupportedFhirVersion
+@dataclass(frozen=True, slots=True)
+class TriedAgent:
+    """A standard therapy the record shows was prescribed or taken (any status)."""
+
+    ingredient: str
+    therapy_class: TherapyClass
+    last_seen: date | None
+
+
+class Stance(StrEnum):
+    refractory = "refractory"  # enough standard agents tried: LDN is a reasonable option
+    standard_options_remain = "standard-options-remain"
+    no_studied_condition = "no-studied-condition"
+
+
+@dataclass(frozen=True, slots=True)
+class LdnPositioning:
+    """Where LDN stands for this patient (order hooks)."""
+
+    stance: Stance
+    conditions: tuple[ConditionKind, ...]  # LDN-studied conditions the patient has
+    tried: tuple[TriedAgent, ...]
+    untried: tuple[TherapyClass, ...]  # standard options not yet tried
+    order: MedicationUse
+    offer_titration: bool  # the titration order may be suggested on this card
+
+
+class DoseConcern(StrEnum):
+    start_above_initial = "start-above-initial"  # LDN start above 1.5 mg without prior LDN
+    above_ldn_max = "above-ldn-max"
+    standard_dose_with_ldn_condition = "standard-dose-with-ldn-condition"
+    dose_unknown = "dose-unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class NaltrexoneDoseConcern:
+    concern: DoseConcern
+    order: MedicationUse
+    dose_class: DoseClass
+    dose_mg: float | None
+    conditions: tuple[ConditionKind, ...]  # LDN-studied conditions the patient has
+    offer_titration: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LdnStepDue:
+    """Patient on LDN below target, and the current step has lasted its planned weeks."""
+
+    current_dose_mg: float
+    next_dose_mg: float
+    weeks_on_therapy: int
+    weeks_on_current_dose: int
+
+
+@dataclass(frozen=True, slots=True)
+class LdnReassessmentDue:
+    """Patient on LDN at target dose for at least the minimum trial length."""
+
+    current_dose_mg: float
+    weeks_on_therapy: int
+    weeks_at_target: int
+
+
+@dataclass(frozen=True, slots=True)
+class LdnCandidate:
+    """patient-view: studied condition, refractory, opioid-free, not on LDN."""
+
+    conditions: tuple[ConditionKind, ...]
+    tried: tuple[TriedAgent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpioidExposureOnLdn:
+    """patient-view: the patient takes naltrexone and has current opioid exposure."""
+
+    naltrexone: tuple[MedicationUse, ...]
+    exposures: tuple[OpioidExposure, ...]
+
+
+Finding = (
+    OpioidConflict
+    | OpioidStatusUnchecked
+    | NaltrexoneBlocksOpioid
+    | UnsupportedFhirVersion
+    | LdnPositioning
+    | NaltrexoneDoseConcern
+    | LdnStepDue
+    | LdnReassessmentDue
+    | LdnCandidate
+    | OpioidExposureOnLdn
+)

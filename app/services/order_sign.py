@@ -1,6 +1,6 @@
 """order-sign: the same safety check again at signing, on the complete orders."""
 
-from app.rules.opioid_conflict import opioid_conflicts
+from app.rules.ldn_orders import order_findings
 from app.services.base import CdsService
 
 SERVICE = CdsService(
@@ -12,6 +12,6 @@ SERVICE = CdsService(
         "and opioids ordered for a patient who takes naltrexone."
     ),
     number=2,
-    rules=opioid_conflicts,
+    rules=order_findings,
     needs_draft_orders=True,
 )

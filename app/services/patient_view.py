@@ -1,23 +1,17 @@
-"""patient-view: LDN follow-up and candidacy when a chart is opened."""
+"""patient-view: LDN follow-up, safety and candidacy when a chart is opened."""
 
-from datetime import date
-
-from app.fhir.record import PatientRecord
-from app.rules.findings import Finding
+from app.rules.ldn_followup import patient_view_findings
 from app.services.base import CdsService
-from app.clinical_settings import ClinicalSettings
-
-
-def _no_findings_yet(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
-    return []
-
 
 SERVICE = CdsService(
     id="ldn-patient-view",
     hook="patient-view",
     title="Low-dose naltrexone follow-up",
-    description="When a chart is opened: low-dose naltrexone titration and safety for patients on or considering it.",
+    description=(
+        "When a chart is opened: low-dose naltrexone titration steps and reassessment when due, "
+        "opioid exposure while on naltrexone, and LDN as a third/fourth-line option for refractory patients."
+    ),
     number=3,
-    rules=_no_findings_yet,
+    rules=patient_view_findings,
     needs_draft_orders=False,
 )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from app.cards.kinds import CardKind
 from app.cards.render import RenderContext, render_cards
-from app.cards.templates import CardTemplate
+from app.cards.templates import CardTexts
 from app.fhir.assembly import Fallback, HookData, assemble_record
 from app.fhir.prefetch import RECORD_KEYS
 from app.protocol.errors import PreconditionFailed
@@ -21,13 +20,13 @@ from app.settings import Settings
 @dataclass(frozen=True, slots=True)
 class Pipeline:
     settings: Settings
-    templates: Mapping[CardKind, CardTemplate]
+    templates: CardTexts
     today: Callable[[], date]
 
     async def cards(
         self, service: CdsService, hook: HookData, pre_r4_type: str | None, fallback: Fallback | None
     ) -> list[Card]:
-        render = RenderContext(self.templates, self.settings.clinical, service.number)
+        render = RenderContext(self.templates, self.settings.clinical, service.number, hook.patient_id)
         if pre_r4_type is not None:
             return render_cards([UnsupportedFhirVersion(pre_r4_type)], render, self.settings.max_cards)
         if fallback is None and not any(key in hook.prefetch for key in RECORD_KEYS):

@@ -1,0 +1,78 @@
+"""patient-view: quiet unless something about LDN is due for this patient."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.clinical_settings import ClinicalSettings
+from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
+from app.rules.exposure import current_naltrexone, current_opioid_exposure
+from app.rules.findings import (
+    Finding,
+    LdnCandidate,
+    LdnReassessmentDue,
+    LdnStepDue,
+    OpioidExposureOnLdn,
+)
+from app.rules.ldn import dose_in_effect, is_ldn, ldn_orders_and_statements, target_reached_on
+from app.rules.positioning import studied_conditions
+from app.rules.treatment_history import is_refractory, tried_standard_agents
+
+_DOSE_TOLERANCE_MG = 0.01  # doses are compared after float parsing of "4.5"
+
+
+def _weeks(since: date, today: date) -> int:
+    return max(0, (today - since).days // 7)
+
+
+def patient_view_findings(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
+    naltrexone = current_naltrexone(record, today)
+    exposures = current_opioid_exposure(record, today, clinical)
+    if naltrexone and exposures:
+        return [OpioidExposureOnLdn(naltrexone=naltrexone, exposures=exposures)]
+
+    current_ldn = [u for u in naltrexone if is_ldn(u, clinical) and u.started is not None]
+    if current_ldn:
+        follow_up = _ldn_follow_up(record, current_ldn, today, clinical)
+        return [follow_up] if follow_up else []
+
+    if naltrexone or exposures or record.gaps:
+        return []  # on standard-dose naltrexone, on opioids, or unsure: no LDN suggestion
+    conditions = studied_conditions(record)
+    tried = tried_standard_agents(record)
+    if conditions and is_refractory(tried, clinical):
+        return [LdnCandidate(conditions=conditions, tried=tried)]
+    return []
+
+
+def _ldn_follow_up(
+    record: PatientRecord, current_ldn: list[MedicationUse], today: date, clinical: ClinicalSettings
+) -> Finding | None:
+    history = ldn_orders_and_statements(record, clinical)
+    latest = max(current_ldn, key=lambda u: u.started or date.min)
+    in_effect = dose_in_effect(latest, today)
+    if in_effect is None:
+        return None
+    started = min(u.started for u in history if u.started) if history else in_effect.since
+    weeks_on_therapy = _weeks(started, today)
+    target = clinical.titration_target_mg
+
+    if in_effect.dose_mg < target - _DOSE_TOLERANCE_MG:
+        if (today - in_effect.since).days < clinical.titration_step_weeks * 7:
+            return None
+        return LdnStepDue(
+            current_dose_mg=in_effect.dose_mg,
+            next_dose_mg=min(in_effect.dose_mg + clinical.titration_step_mg, target),
+            weeks_on_therapy=weeks_on_therapy,
+            weeks_on_current_dose=_weeks(in_effect.since, today),
+        )
+    # Prescriptions date dose changes; a patient statement often spans the whole course
+    # at today's dose, so it dates the target only when no prescription does.
+    prescriptions = [u for u in history if u.source is MedicationSource.request]
+    reached = target_reached_on(prescriptions or history, target - _DOSE_TOLERANCE_MG, today) or in_effect.since
+    weeks_at_target = _weeks(reached, today)
+    if weeks_at_target < clinical.reassess_after_weeks_min:
+        return None
+    return LdnReassessmentDue(
+        current_dose_mg=in_effect.dose_mg, weeks_on_therapy=weeks_on_therapy, weeks_at_target=weeks_at_target
+    )

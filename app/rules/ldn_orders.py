@@ -1,0 +1,38 @@
+"""order-select / order-sign: everything the service says about a naltrexone order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.clinical_settings import ClinicalSettings
+from app.fhir.record import PatientRecord
+from app.knowledge.dose import DoseClass
+from app.rules.dosing import dose_concern
+from app.rules.findings import Finding, OpioidConflict, OpioidStatusUnchecked
+from app.rules.ldn import dose_class, has_prior_ldn
+from app.rules.opioid_conflict import opioid_conflicts
+from app.rules.positioning import position_ldn
+
+# Orders that mean low-dose naltrexone, or a low-dose order written too high.
+_LDN_INTENT = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, DoseClass.above_low_dose_max})
+
+
+def order_findings(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
+    """Opioid safety first; then, beside it, the dose and where LDN stands."""
+    findings = opioid_conflicts(record, today, clinical)
+    # Never hand over a ready LDN order while opioid safety is in doubt.
+    titration_allowed = not any(isinstance(f, (OpioidConflict, OpioidStatusUnchecked)) for f in findings)
+
+    # Once LDN is in the record the decision to try it was made: no positioning card.
+    starting_ldn = not has_prior_ldn(record, clinical)
+    for order in record.selected_orders:
+        if order.drug.naltrexone is None:
+            continue
+        concern = dose_concern(record, order, clinical, titration_allowed=titration_allowed)
+        if concern is not None:
+            findings.append(concern)
+        if starting_ldn and dose_class(order, clinical) in _LDN_INTENT:
+            # One card carries the titration order; the dose card takes precedence.
+            offer = titration_allowed and not (concern and concern.offer_titration) and len(order.dose_steps) <= 1
+            findings.append(position_ldn(record, order, clinical, titration_allowed=offer))
+    return findings
