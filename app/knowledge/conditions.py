@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 
 from app.knowledge.terminology import ICD10CM, SNOMED, normalise_icd10, terminology
 
@@ -59,6 +60,11 @@ _SHORTEST_ICD10_CATEGORY = 3
 
 
 def classify_condition(codings: Iterable[tuple[str, str]], names: Iterable[str]) -> frozenset[ConditionKind]:
+    return _classify(tuple(codings), tuple(names))
+
+
+@lru_cache(maxsize=8192)
+def _classify(codings: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> frozenset[ConditionKind]:
     terms = terminology()
     kinds: set[str] = set()
     for system, code in codings:

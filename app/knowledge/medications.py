@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 from app.knowledge.terminology import RXNORM, TherapyEntry, terminology
 
@@ -78,6 +78,12 @@ def _therapy_pattern() -> re.Pattern[str]:
 
 def classify_medication(rxnorm_codes: Sequence[str], names: Sequence[str]) -> DrugProfile:
     """Classify one medication from its RxNorm codes and every name it carries."""
+    return _classify(tuple(rxnorm_codes), tuple(names))
+
+
+# A patient's record repeats the same few drugs many times; classification is pure.
+@lru_cache(maxsize=8192)
+def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProfile:
     terms = terminology()
     text = " | ".join(n for n in names if n)
 
