@@ -83,21 +83,26 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
                 gaps.append(DataGap(RECORD_KEYS[key], GapReason.incomplete))
 
     medications = _medication_index([*resources.values(), hook.draft_orders])
+    medication_resources = [
+        *(r for key in ("medicationRequests", "medicationStatements", "medicationDispenses") for r in resources[key]),
+        *hook.draft_orders,
+    ]
     unresolved = {
-        ref
-        for key in ("medicationRequests", "medicationStatements", "medicationDispenses")
-        for resource in resources[key]
+        medication_key(ref)
+        for resource in medication_resources
         if (ref := medication_reference(resource)) and medication_key(ref) not in medications
     }
-    if unresolved and fallback is not None:
+    if unresolved and fallback is None:
+        gaps.append(DataGap("Medication", GapReason.no_fhir_server))
+    elif unresolved and fallback is not None:
         remaining = fallback.deadline_seconds - (time.monotonic() - started)
         reads = await _within_deadline(
-            {ref: fallback.client.read(fallback.access, fallback.access.url(medication_key(ref))) for ref in unresolved},
+            {ref: fallback.client.read(fallback.access, fallback.access.url(ref)) for ref in unresolved},
             remaining,
         )
         for ref, result in reads.items():
             if isinstance(result, dict) and result.get("resourceType") == "Medication":
-                medications[medication_key(ref)] = result
+                medications[ref] = result
             else:
                 gaps.append(DataGap("Medication", GapReason.incomplete))
 

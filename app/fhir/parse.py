@@ -21,6 +21,8 @@ Json = dict[str, Any]
 
 _INACTIVE_CONDITION = frozenset({"inactive", "remission", "resolved"})
 _UNTRUSTED_CONDITION = frozenset({"refuted", "entered-in-error"})
+# Longer than any supply or titration step; beyond it a value is a data error, not a plan.
+_MAX_DURATION_DAYS = 3660
 _DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30}
 
 
@@ -56,19 +58,27 @@ def parse_date(value: Any) -> date | None:
     return None
 
 
+def _add_days(day: date | None, days: int) -> date | None:
+    try:
+        return day + timedelta(days=days) if day else None
+    except OverflowError:  # whenHandedOver "9999-12-31" plus a supply
+        return date.max
+
+
 def codings(concept: Any) -> Iterator[tuple[str, str, str | None]]:
-    """(canonical system, code, display) of a CodeableConcept's codings."""
+    """(canonical system, code, display) of a CodeableConcept's coded codings."""
     for coding in as_list(as_dict(concept).get("coding")):
         coding = as_dict(coding)
         code = coding.get("code")
-        if isinstance(code, (str, int)) and str(code):
+        if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
             yield canonical_system(as_str(coding.get("system"))), str(code).strip(), as_str(coding.get("display"))
 
 
 def concept_names(concept: Any) -> list[str]:
+    """``text`` and every coding's ``display``, coded or not: a name is evidence too."""
     concept = as_dict(concept)
     names = [as_str(concept.get("text"))]
-    names.extend(display for _, _, display in codings(concept))
+    names.extend(as_str(as_dict(coding).get("display")) for coding in as_list(concept.get("coding")))
     return [n for n in names if n]
 
 
@@ -79,7 +89,9 @@ def _duration_days(duration: Any) -> int | None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or unit is None:
         return None
     factor = _DAYS_PER_UNIT.get(unit.lower())
-    return round(value * factor) if factor else None
+    if not factor or not 0 <= value * factor <= _MAX_DURATION_DAYS:
+        return None  # negative, absurd (1e308 months) or unknown unit: not a duration we can use
+    return round(value * factor)
 
 
 def _quantity_mg(quantity: Any) -> float | None:
@@ -174,7 +186,7 @@ def medication_use(
     else:
         started = parse_date(resource.get("whenHandedOver")) or parse_date(resource.get("whenPrepared"))
         days = _duration_days(resource.get("daysSupply"))
-        supply_end = started + timedelta(days=days) if started and days is not None else started
+        supply_end = _add_days(started, days) if days is not None else started
         steps = dose_steps(resource.get("dosageInstruction"))
 
     return MedicationUse(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
 
-from app.knowledge.terminology import RXNORM, TherapyEntry, terminology
+from app.knowledge.terminology import LONG_ACTING_FORM, RXNORM, TherapyEntry, terminology
 
 
 class NaltrexoneProduct(StrEnum):
@@ -34,11 +34,6 @@ _NALTREXONE_ROLE_TO_PRODUCT = {
 
 # Methadone and buprenorphine: the FDA naltrexone label's "as long as 2 weeks".
 _LONG_ACTING_INGREDIENTS = frozenset({"methadone", "buprenorphine", "levomethadyl", "levomethadone"})
-# Extended-release and transdermal dose forms, as RxNorm and prescribers write them.
-_LONG_ACTING_FORM = re.compile(
-    r"\b(extended[- ]release|transdermal|patch|\d+\s*hr|er|xr|sr|cr|la|xl|contin|depot)\b",
-    re.IGNORECASE,
-)
 _NALTREXONE_WORD = re.compile(r"\b(naltrexone|revia|vivitrol|contrave|ldn|low[- ]dose naltrexone)\b", re.I)
 _BUPROPION_WORD = re.compile(r"\b(bupropion|contrave)\b", re.I)
 _INJECTABLE_WORD = re.compile(r"\b(vivitrol|injection|injectable|intramuscular|suspension)\b", re.I)
@@ -103,9 +98,12 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
         if entry := terms.therapy_codes.get(code):
             therapies[entry.ingredient] = entry
 
+    long_acting_brand = False
     if text:
         for match in _opioid_pattern().finditer(text):
-            opioid_ingredients.update(terms.opioid_words[match.group(1).lower()])
+            word = match.group(1).lower()
+            opioid_ingredients.update(terms.opioid_words[word])
+            long_acting_brand = long_acting_brand or word in terms.long_acting_brands
         if naltrexone is None and _NALTREXONE_WORD.search(text):
             naltrexone = _naltrexone_product_from_text(text)
         for match in _therapy_pattern().finditer(text):
@@ -118,8 +116,9 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
         naltrexone = None
 
     long_acting = bool(opioid_ingredients) and (
-        bool(opioid_ingredients & _LONG_ACTING_INGREDIENTS)
-        or bool(_LONG_ACTING_FORM.search(" | ".join([text, *code_displays])))
+        long_acting_brand
+        or bool(opioid_ingredients & _LONG_ACTING_INGREDIENTS)
+        or bool(LONG_ACTING_FORM.search(" | ".join([text, *code_displays])))
     )
     if not (opioid_ingredients or naltrexone or therapies):
         return NOT_A_KNOWN_DRUG

@@ -58,11 +58,24 @@ class TherapyEntry:
     line: str
 
 
+# Extended-release and transdermal dose forms, as RxNorm and prescribers write them.
+LONG_ACTING_FORM = re.compile(
+    r"\b(extended[- ]release|transdermal|patch|\d+\s*hr|er|xr|sr|cr|la|xl|contin|depot)\b",
+    re.IGNORECASE,
+)
+
+# Opioid agonists that the opioid value sets lack but naltrexone.csv lists inside
+# naloxone combinations (tilidine/naloxone, marketed outside the US).
+_OPIOIDS_ONLY_IN_COMBINATIONS = ("tilidine",)
+
+
 @dataclass(frozen=True, slots=True)
 class Terminology:
     opioid_codes: dict[str, OpioidProduct]
     # word (ingredient or brand, lower case) -> opioid ingredient(s) it stands for
     opioid_words: dict[str, tuple[str, ...]]
+    # brands whose every RxNorm product is extended-release or transdermal (OxyContin, Duragesic)
+    long_acting_brands: frozenset[str]
     naltrexone_roles: dict[str, str]
     naltrexone_displays: dict[str, str]
     snomed_conditions: dict[str, frozenset[str]]
@@ -87,9 +100,10 @@ def _brands(display: str) -> Iterable[str]:
             yield brand
 
 
-def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]]]:
+def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]], frozenset[str]]:
     codes: dict[str, OpioidProduct] = {}
     words: dict[str, set[str]] = {}
+    brand_forms: dict[str, set[bool]] = {}
     for row in _rows("opioids.csv"):
         if row["kind"] == "ingredient_peripheral":
             continue  # loperamide & co. act in the gut; not an opioid exposure here
@@ -100,7 +114,14 @@ def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]
         if row["kind"] in {"sbd", "bpck"}:
             for brand in _brands(row["display"]):
                 words.setdefault(brand, set()).update(ingredients)
-    return codes, {word: tuple(sorted(ings)) for word, ings in words.items()}
+                brand_forms.setdefault(brand, set()).add(bool(LONG_ACTING_FORM.search(row["display"])))
+    for row in _rows("naltrexone.csv"):
+        for opioid in _OPIOIDS_ONLY_IN_COMBINATIONS:
+            if opioid in row["display"].lower():
+                codes[row["code"]] = OpioidProduct(ingredients=(opioid,), display=row["display"])
+                words.setdefault(opioid, set()).add(opioid)
+    long_acting_brands = frozenset(brand for brand, forms in brand_forms.items() if forms == {True})
+    return codes, {word: tuple(sorted(ings)) for word, ings in words.items()}, long_acting_brands
 
 
 def _load_naltrexone() -> tuple[dict[str, str], dict[str, str]]:
@@ -143,13 +164,14 @@ def _load_therapies() -> tuple[dict[str, TherapyEntry], dict[str, TherapyEntry]]
 
 @cache
 def terminology() -> Terminology:
-    opioid_codes, opioid_words = _load_opioids()
+    opioid_codes, opioid_words, long_acting_brands = _load_opioids()
     naltrexone_roles, naltrexone_displays = _load_naltrexone()
     snomed, icd10 = _load_conditions()
     therapy_codes, therapy_words = _load_therapies()
     return Terminology(
         opioid_codes=opioid_codes,
         opioid_words=opioid_words,
+        long_acting_brands=long_acting_brands,
         naltrexone_roles=naltrexone_roles,
         naltrexone_displays=naltrexone_displays,
         snomed_conditions=snomed,

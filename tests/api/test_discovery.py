@@ -1,0 +1,79 @@
+"""GET /cds-services (CDS Hooks 2.0 discovery)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+EXPECTED = {"ldn-order-select": "order-select", "ldn-order-sign": "order-sign", "ldn-patient-view": "patient-view"}
+
+
+def no_empty_values(value, path="body"):
+    assert value is not None, f"{path} is null"
+    if isinstance(value, (str, list, dict)):
+        assert len(value) > 0, f"{path} is empty"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            no_empty_values(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            no_empty_values(item, f"{path}[{index}]")
+
+
+@pytest.fixture
+def discovery(api):
+    response = api.get("/cds-services")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+def test_discovery_lists_one_service_per_hook_with_distinct_ids(discovery):
+    assert {s["id"]: s["hook"] for s in discovery["services"]} == EXPECTED
+    assert len(discovery["services"]) == len(EXPECTED)
+
+
+def test_every_service_has_the_required_fields_and_nothing_null_or_empty(discovery):
+    assert set(discovery) == {"services"}
+    no_empty_values(discovery)
+    for service in discovery["services"]:
+        assert {"hook", "description", "id", "title"} <= set(service)
+        assert set(service) <= {"hook", "title", "description", "id", "prefetch", "usageRequirements"}
+
+
+def test_discovery_carries_no_cds_hooks_3_fields(discovery):
+    assert all("hookVersion" not in s for s in discovery["services"])
+
+
+def test_the_order_services_prefetch_the_medication_record(discovery):
+    for service in discovery["services"]:
+        if service["hook"] in {"order-select", "order-sign"}:
+            searched = {template.split("?")[0] for template in service["prefetch"].values()}
+            assert {"MedicationRequest", "MedicationStatement", "MedicationDispense"} <= searched
+
+
+def test_every_listed_service_answers_at_its_url(api, discovery):
+    for service in discovery["services"]:
+        response = api.post(f"/cds-services/{service['id']}", json={})
+        assert response.status_code != 404, service["id"]
+
+
+# CDS Hooks 2.0 prefetch tokens: first-level context fields of these hooks and the user ids.
+ALLOWED_TOKENS = {
+    "context.patientId",
+    "context.userId",
+    "context.encounterId",
+    "userPractitionerId",
+    "userPractitionerRoleId",
+    "userPatientId",
+    "userRelatedPersonId",
+}
+
+
+def test_prefetch_templates_in_discovery_use_only_cds_hooks_2_0_tokens(discovery):
+    for service in discovery["services"]:
+        for key, template in service.get("prefetch", {}).items():
+            tokens = {t.strip() for t in re.findall(r"\{\{(.*?)\}\}", template)}
+            assert tokens <= ALLOWED_TOKENS, f"{service['id']}.{key}: {template}"
+            assert "today()" not in template
