@@ -1,8 +1,8 @@
 """A small read-only FHIR R4 server over the fixture patients, for tests, demo and bench.
 
 Real HTTP on loopback: ``python -m devtools.fhir_server --port 8081``. It answers
-reads (``/Type/id``), patient searches (``/Type?patient=id``) with paging, and
-``/metadata``; it can demand a bearer token, add latency, and record the
+reads (``/Type/id``), patient searches (``/Type?patient=id``, GET or POST ``_search``)
+with paging and ``_include=…:medication``, and ``/metadata``; it can demand a bearer token, add latency, and record the
 Authorization headers it saw, so tests can check what the service sent.
 """
 
@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -56,6 +57,11 @@ def _outcome(status: int, text: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
 
 
+def _medication_ids(resources: list[dict[str, Any]]) -> list[str]:
+    references = (r.get("medicationReference", {}).get("reference", "") for r in resources)
+    return [ref.split("/", 1)[1] for ref in references if ref.startswith("Medication/")]
+
+
 def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore | None = None) -> Starlette:
     config = config or FhirServerConfig()
     store = store or FixtureStore(config.today)
@@ -78,22 +84,24 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
         if (denied := await guard(request)) is not None:
             return denied
         resource_type = request.path_params["type"]
-        patient = request.query_params.get("patient", "").removeprefix("Patient/")
+        params = dict(request.query_params)
+        if request.method == "POST":  # FHIR search via POST {type}/_search, form-encoded
+            params.update(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        patient = params.get("patient", "").removeprefix("Patient/")
         found = store.by_patient.get((resource_type, patient), [])
-        page = int(request.query_params.get("page", "0"))
+        page = int(params.get("page", "0"))
         size = config.page_size
         chunk = found[page * size : (page + 1) * size]
         base = str(request.base_url).rstrip("/")
         links = [{"relation": "self", "url": str(request.url)}]
         if (page + 1) * size < len(found):
             links.append({"relation": "next", "url": f"{base}/{resource_type}?patient={patient}&page={page + 1}"})
-        body = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(found),
-            "link": links,
-            "entry": [{"fullUrl": f"{base}/{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in chunk],
-        }
+        entries = [{"fullUrl": f"{base}/{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in chunk]
+        if params.get("_include", "").endswith(":medication"):
+            for medication_id in dict.fromkeys(_medication_ids(chunk)):
+                if (medication := store.by_id.get(("Medication", medication_id))) is not None:
+                    entries.append({"fullUrl": f"{base}/Medication/{medication_id}", "resource": medication, "search": {"mode": "include"}})
+        body = {"resourceType": "Bundle", "type": "searchset", "total": len(found), "link": links, "entry": entries}
         return JSONResponse(body, media_type=FHIR_JSON)
 
     async def read(request: Request) -> JSONResponse:
@@ -108,9 +116,10 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
         routes=[
             Route("/metadata", metadata),
             Route("/{type}", search),
+            Route("/{type}/_search", search, methods=["POST"]),
             Route("/{type}/{id}", read),
         ],
-        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["*"], allow_methods=["GET"])],
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["*"], allow_methods=["GET", "POST"])],
     )
 
 

@@ -167,15 +167,21 @@ class _Renderer:
         return [Suggestion(label=text.label, uuid=self.uuid(kind), actions=[action])]
 
     def titration(self, kind: CardKind, replacing: MedicationUse | None) -> list[Suggestion]:
+        """The titration order: a new draft, or the drafted naltrexone order updated in place.
+
+        Replacing is one ``update`` of the draft (same id), not delete + create: clients
+        such as the CDS Hooks sandbox apply only the first action of a suggestion.
+        """
         wording = self.texts.titration
         order = titration_order(self.ctx.patient_id, self.ctx.clinical, wording, self.numbers)
-        create = Action(type="create", description=wording["create_description"], resource=order)
-        if replacing is not None and replacing.reference is not None:
-            delete = Action(type="delete", description=wording["replace_delete_description"], resourceId=replacing.reference)
-            label, actions = wording["replace_label"], [delete, create]
+        if replacing is not None and replacing.resource_id is not None:
+            order = {"resourceType": order["resourceType"], "id": replacing.resource_id, **order}
+            action = Action(type="update", description=wording["replace_description"], resource=order)
+            label = wording["replace_label"]
         else:
-            label, actions = wording["create_label"], [create]
-        return [Suggestion(label=label.format_map(self.numbers), uuid=self.uuid(kind), isRecommended=True, actions=actions)]
+            action = Action(type="create", description=wording["create_description"], resource=order)
+            label = wording["create_label"]
+        return [Suggestion(label=label.format_map(self.numbers), uuid=self.uuid(kind), isRecommended=True, actions=[action])]
 
     # --- evidence ----------------------------------------------------------------
 

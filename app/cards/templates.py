@@ -26,7 +26,7 @@ _TITRATION_FIELDS = (
     "create_label",
     "create_description",
     "replace_label",
-    "replace_delete_description",
+    "replace_description",
 )
 
 

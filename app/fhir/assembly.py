@@ -23,7 +23,7 @@ from app.fhir.parse import (
     medication_reference,
     medication_use,
 )
-from app.fhir.prefetch import PREFETCH_TEMPLATES, RECORD_KEYS, render_template
+from app.fhir.prefetch import FALLBACK_INCLUDES, PREFETCH_TEMPLATES, RECORD_KEYS, render_template
 from app.fhir.record import DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
 
 T = TypeVar("T")
@@ -70,7 +70,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
 
     if fallback is not None and to_fetch:
         results = await _within_deadline(
-            {key: fallback.client.search(fallback.access, query) for key, query in to_fetch.items()},
+            {key: _search(fallback, query, FALLBACK_INCLUDES.get(key)) for key, query in to_fetch.items()},
             fallback.deadline_seconds,
         )
         for key, result in results.items():
@@ -113,13 +113,20 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
             if source is not None and (use := medication_use(resource, source, medications)) is not None:
                 history.append(use)
 
-    drafts = [
-        use
-        for resource in hook.draft_orders
-        if resource.get("resourceType") == "MedicationRequest"
-        and (use := medication_use(resource, MedicationSource.request, medications, is_draft=True)) is not None
-    ]
-    selected = [d for d in drafts if d.reference in set(hook.selections)] or drafts
+    draft_requests = [r for r in hook.draft_orders if r.get("resourceType") == "MedicationRequest"]
+    chosen = set(hook.selections)
+    # No selections (order-sign), or selections naming none of the drafts (a client's id
+    # quirk): the whole draft set is what the clinician is acting on.
+    if not chosen or not any(f"MedicationRequest/{r.get('id')}" in chosen for r in draft_requests):
+        chosen = {f"MedicationRequest/{r.get('id')}" for r in draft_requests}
+    drafts: list[MedicationUse] = []
+    selected: list[MedicationUse] = []
+    for resource in draft_requests:
+        use = medication_use(resource, MedicationSource.request, medications, is_draft=True)
+        if use is not None:
+            drafts.append(use)
+            if f"MedicationRequest/{resource.get('id')}" in chosen:
+                selected.append(use)
 
     conditions = [
         entry
@@ -134,6 +141,17 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
         conditions=tuple(conditions),
         gaps=tuple(dict.fromkeys(gaps)),
     )
+
+
+async def _search(fallback: Fallback, query: str, include: str | None) -> tuple[list[Json], bool]:
+    """A fallback search, with ``_include`` when given; servers that refuse it are asked again without."""
+    if include is not None:
+        try:
+            return await fallback.client.search(fallback.access, f"{query}&_include={include}")
+        except FhirFetchError as exc:
+            if exc.reason is not GapReason.fhir_error:
+                raise
+    return await fallback.client.search(fallback.access, query)
 
 
 def _medication_index(groups: Sequence[Sequence[Json]]) -> dict[str, Json]:

@@ -14,7 +14,7 @@ from typing import Any
 from app.fhir.record import ConditionEntry, DoseStep, MedicationSource, MedicationUse
 from app.knowledge.conditions import classify_condition
 from app.knowledge.dose import dose_mg_from_quantity, dose_mg_from_text
-from app.knowledge.medications import classify_medication, rxnorm_codes
+from app.knowledge.medications import NOT_A_KNOWN_DRUG, classify_medication, rxnorm_codes
 from app.knowledge.terminology import canonical_system
 
 Json = dict[str, Any]
@@ -150,7 +150,12 @@ def medication_use(
     *,
     is_draft: bool = False,
 ) -> MedicationUse | None:
-    """One MedicationRequest/Statement/Dispense; ``None`` for entered-in-error."""
+    """One MedicationRequest/Statement/Dispense.
+
+    ``None`` for entered-in-error, and for drugs no rule is about (not an opioid,
+    naltrexone or standard therapy): a heavy record is mostly those, and their
+    dates and dosages need not be read.
+    """
     status = (as_str(resource.get("status")) or "").lower()
     if status == "entered-in-error":
         return None
@@ -169,6 +174,8 @@ def medication_use(
         names.append(reference_display)
     coded = [(system, code) for concept in concepts for system, code, _ in codings(concept)]
     drug = classify_medication(rxnorm_codes(coded), names)
+    if drug is NOT_A_KNOWN_DRUG:
+        return None
 
     if source is MedicationSource.request:
         started = parse_date(resource.get("authoredOn"))
@@ -239,13 +246,16 @@ def condition_entry(resource: Json) -> ConditionEntry | None:
     verification = _status_code(resource.get("verificationStatus"))
     if verification == "entered-in-error":
         return None
-    clinical = _status_code(resource.get("clinicalStatus"))
     code = resource.get("code")
     names = concept_names(code)
+    kinds = classify_condition(((s, c) for s, c, _ in codings(code)), names)
+    if not kinds:
+        return None  # not a condition any rule is about
+    clinical = _status_code(resource.get("clinicalStatus"))
     return ConditionEntry(
         resource_id=as_str(resource.get("id")),
         name=names[0] if names else "unnamed condition",
-        kinds=classify_condition(((s, c) for s, c, _ in codings(code)), names),
+        kinds=kinds,
         # A missing clinicalStatus is read as active: problem lists often omit it.
         active=clinical not in _INACTIVE_CONDITION and verification not in _UNTRUSTED_CONDITION,
         onset=parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate")),

@@ -26,6 +26,15 @@ RECORD_KEYS: dict[str, str] = {
     "conditions": "Condition",
 }
 
+# Our own fallback searches also ask for the referenced Medications, saving the second
+# round trip that reading them one by one would cost. Not in the discovery templates,
+# which stay within the CDS Hooks 2.0 query subset.
+FALLBACK_INCLUDES: dict[str, str] = {
+    "medicationRequests": "MedicationRequest:medication",
+    "medicationStatements": "MedicationStatement:medication",
+    "medicationDispenses": "MedicationDispense:medication",
+}
+
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 
 

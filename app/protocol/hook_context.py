@@ -33,7 +33,16 @@ def _draft_order_resources(request: HookRequest) -> list[dict[str, Any]]:
 
 
 def pre_r4_resource_type(resources: list[dict[str, Any]]) -> str | None:
-    return next((r["resourceType"] for r in resources if r.get("resourceType") in _PRE_R4_ORDERS), None)
+    """The pre-R4 order type, once a draft names a medication (not on every empty form)."""
+    return next(
+        (
+            r["resourceType"]
+            for r in resources
+            if r.get("resourceType") in _PRE_R4_ORDERS
+            and (r.get("medicationCodeableConcept") or r.get("medicationReference"))
+        ),
+        None,
+    )
 
 
 def hook_data(service: CdsService, request: HookRequest) -> tuple[HookData, str | None]:

@@ -204,3 +204,10 @@ def test_a_dstu2_medication_order_gets_a_card_saying_r4_is_required(api, with_pr
     assert any("R4" in card_text(c) for c in cards), cards
     assert conflict_cards(cards) == [] and reverse_cards(cards) == []
 
+
+
+def test_a_dstu2_form_with_no_medication_yet_gets_no_card(api):
+    # The sandbox fires order-select as soon as Rx View opens; warning then would be noise.
+    request = dstu2_request(with_prefetch=True)
+    del request["context"]["draftOrders"]["entry"][0]["resource"]["medicationCodeableConcept"]
+    assert cards_for(api, request) == []

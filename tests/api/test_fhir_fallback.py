@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from devtools.fhir_server import FhirServerConfig, FixtureStore
+from starlette.responses import JSONResponse
+
+from devtools.fhir_server import FhirServerConfig, FixtureStore, create_fhir_app
 from devtools.fixtures import FIXTURE_TODAY, hook_request, patient_resources, scenario
 from tests.support.cards import cards_for, conflict_cards, not_checked_cards, reverse_cards
 from tests.support.fhir import (
@@ -23,7 +25,8 @@ from tests.support.fhir import (
     patient,
 )
 from tests.support.fhir_server import FHIR_TOKEN, fhir_server_running
-from tests.support.servers import closed_port_url, silent_tcp_server
+from tests.support.servers import closed_port_url, serve_in_thread, silent_tcp_server
+
 
 OXY = scenario("oxycodone-active-ldn-select")  # active oxycodone prescription; LDN ordered
 RECORD_TYPES = {"MedicationRequest", "MedicationStatement", "MedicationDispense"}
@@ -108,10 +111,26 @@ def test_a_complete_prefetch_is_not_fetched_again(api, fhir_server):
     assert fhir_server.searched_types == []
 
 
-def test_a_medication_reference_is_read_from_the_fhir_server(api, fhir_server):
+def test_a_referenced_medication_arrives_with_the_search_in_one_round_trip(api, fhir_server):
     request = fallback_request(fhir_server.base_url, which=scenario("fentanyl-patch-ended-12d-ldn-select"))
     assert conflict_cards(cards_for(api, request))
-    assert "/Medication/fen-med-fentanyl-25" in fhir_server.config.seen_paths
+    searches = [p for p in fhir_server.config.seen_paths if p.startswith("/MedicationRequest?")]
+    assert searches and all("_include=MedicationRequest%3Amedication" in p or "_include=MedicationRequest:medication" in p for p in searches)
+    assert "/Medication/fen-med-fentanyl-25" not in fhir_server.config.seen_paths, "no second round trip"
+
+
+def test_a_server_that_refuses_include_is_asked_again_without_it(api):
+    inner = create_fhir_app(FhirServerConfig())
+
+    async def refuse_include(scope, receive, send):
+        if scope["type"] == "http" and b"_include" in scope.get("query_string", b""):
+            await JSONResponse({"resourceType": "OperationOutcome", "issue": []}, status_code=400)(scope, receive, send)
+        else:
+            await inner(scope, receive, send)
+
+    with serve_in_thread(refuse_include) as server:
+        request = fallback_request(server.base_url, which=scenario("fentanyl-patch-ended-12d-ldn-select"))
+        assert conflict_cards(cards_for(api, request))
 
 
 def test_a_draft_orders_medication_reference_is_read_from_the_fhir_server(api, fhir_server):

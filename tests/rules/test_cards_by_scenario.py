@@ -87,6 +87,11 @@ def test_every_scenario_has_an_expectation():
     assert {s.name for s in scenarios()} == set(EXPECTED)
 
 
+def case_selection(case) -> set[str]:
+    request = hook_request(case)
+    return {f"MedicationRequest/{e['resource']['id']}" for e in request["context"].get("draftOrders", {}).get("entry", [])}
+
+
 def _kind(uuid: str) -> str:
     decoded = decode_card_uuid(uuid)
     assert decoded is not None, f"card uuid {uuid} does not carry a card kind"
@@ -106,8 +111,13 @@ def test_scenario_gives_the_expected_cards(client, name):
         _kind(c["uuid"])
         for c in cards
         for s in c.get("suggestions", [])
-        if any(a["type"] == "create" and a["resource"]["resourceType"] == "MedicationRequest" for a in s["actions"])
+        if any(a["type"] in {"create", "update"} and a["resource"]["resourceType"] == "MedicationRequest" for a in s["actions"])
     }
     assert carrying == with_titration
+    for card in cards:
+        for suggestion in card.get("suggestions", []):
+            for action in suggestion["actions"]:
+                if action["type"] == "update":  # replaces the selected draft, keeping its id
+                    assert f"MedicationRequest/{action['resource']['id']}" in case_selection(case)
     indicators = [c["indicator"] for c in cards]
     assert indicators == sorted(indicators, key=["critical", "warning", "info"].index), "cards ordered by urgency"

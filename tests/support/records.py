@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from app.fhir.assembly import HookData, assemble_record
 from app.fhir.record import PatientRecord
-from app.knowledge.medications import DrugProfile
+from app.knowledge.medications import NOT_A_KNOWN_DRUG, DrugProfile
 from tests.support.fhir import PATIENT_ID, Json, full_prefetch, medication_request
 
 
@@ -30,6 +30,10 @@ def record_of(
 
 
 def drug_of(medication: Json) -> DrugProfile:
-    """How the service classifies a medication written as ``medication`` (CodeableConcept) in an order."""
-    (use,) = record_of([medication_request(medication)]).medications
-    return use.drug
+    """How the service classifies a medication written as ``medication`` (CodeableConcept) in an order.
+
+    Drugs no rule is about are left out of the record: they classify as ``NOT_A_KNOWN_DRUG``.
+    """
+    uses = record_of([medication_request(medication)]).medications
+    assert len(uses) <= 1
+    return uses[0].drug if uses else NOT_A_KNOWN_DRUG

@@ -143,10 +143,14 @@ def test_searches_follow_next_links_across_pages(fhir_config):
     fhir_config.page_size = 1
     transport = httpx.ASGITransport(app=create_fhir_app(fhir_config))
     record = assemble({}, transport=transport, access=FIXTURE_SERVER)
-    read = [u for u in record.medications if u.source.value == "MedicationRequest"]
     on_file = [r for r in patient_resources(OXY_PATIENT) if r["resourceType"] == "MedicationRequest"]
     assert len(on_file) > 1, "the fixture patient needs several prescriptions for this test"
-    assert len(read) == len(on_file)
+    pages = [p for p in fhir_config.seen_paths if p.startswith("/MedicationRequest")]
+    assert len(pages) == len(on_file), "one page per prescription, every next link followed"
+    # The opioid sits on one of the pages; unrelated drugs are read but not kept in the record.
+    assert {u.resource_id for u in record.medications if u.source.value == "MedicationRequest"} == {
+        r["id"] for r in on_file if "oxycodone" in r["medicationCodeableConcept"]["text"].lower()
+    }
     assert record.gaps == ()
 
 
