@@ -7,15 +7,15 @@ never an error. Only what the rules need is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from app.fhir.record import ConditionEntry, DoseStep, MedicationSource, MedicationUse
 from app.knowledge.conditions import classify_condition
 from app.knowledge.dose import dose_mg_from_quantity, dose_mg_from_text
-from app.knowledge.medications import NOT_A_KNOWN_DRUG, classify_medication, rxnorm_codes
-from app.knowledge.terminology import canonical_system
+from app.knowledge.medications import NOT_A_KNOWN_DRUG, classify_medication
+from app.knowledge.terminology import RXNORM, canonical_system
 
 Json = dict[str, Any]
 
@@ -65,21 +65,25 @@ def _add_days(day: date | None, days: int) -> date | None:
         return date.max
 
 
-def codings(concept: Any) -> Iterator[tuple[str, str, str | None]]:
-    """(canonical system, code, display) of a CodeableConcept's coded codings."""
-    for coding in as_list(as_dict(concept).get("coding")):
-        coding = as_dict(coding)
+def read_concept(concept: Any) -> tuple[str | None, list[tuple[str, str | None, str | None]]]:
+    """(text, [(canonical system, code or None, display)]) of a CodeableConcept, in one pass.
+
+    Codings without a code are kept for their display: a name is evidence too.
+    """
+    if not isinstance(concept, dict):
+        return None, []
+    read: list[tuple[str, str | None, str | None]] = []
+    for coding in as_list(concept.get("coding")):
+        if not isinstance(coding, dict):
+            continue
         code = coding.get("code")
-        if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
-            yield canonical_system(as_str(coding.get("system"))), str(code).strip(), as_str(coding.get("display"))
+        code = str(code).strip() or None if isinstance(code, (str, int)) and not isinstance(code, bool) else None
+        read.append((canonical_system(as_str(coding.get("system"))), code, as_str(coding.get("display"))))
+    return as_str(concept.get("text")), read
 
 
-def concept_names(concept: Any) -> list[str]:
-    """``text`` and every coding's ``display``, coded or not: a name is evidence too."""
-    concept = as_dict(concept)
-    names = [as_str(concept.get("text"))]
-    names.extend(as_str(as_dict(coding).get("display")) for coding in as_list(concept.get("coding")))
-    return [n for n in names if n]
+def concept_names(text: str | None, codings: list[tuple[str, str | None, str | None]]) -> list[str]:
+    return [name for name in (text, *(display for _, _, display in codings)) if name]
 
 
 def _duration_days(duration: Any) -> int | None:
@@ -162,25 +166,30 @@ def medication_use(
 
     concepts: list[Any] = [resource.get("medicationCodeableConcept")]
     strength: float | None = None
-    reference = as_str(as_dict(resource.get("medicationReference")).get("reference"))
-    medication = _resolve_medication(resource, reference, medications)
+    medication_reference = as_dict(resource.get("medicationReference"))
+    medication = _resolve_medication(resource, as_str(medication_reference.get("reference")), medications)
     if medication is not None:
         concepts.extend(_medication_concepts(medication))
         strength = _medication_strength_mg(medication)
-    reference_display = as_str(as_dict(resource.get("medicationReference")).get("display"))
 
-    names = [n for concept in concepts for n in concept_names(concept)]
-    if reference_display:
+    names: list[str] = []
+    rxnorm: list[str] = []
+    for concept in concepts:
+        text, concept_codings = read_concept(concept)
+        names.extend(concept_names(text, concept_codings))
+        rxnorm.extend(code for system, code, _ in concept_codings if system == RXNORM and code)
+    if reference_display := as_str(medication_reference.get("display")):
         names.append(reference_display)
-    coded = [(system, code) for concept in concepts for system, code, _ in codings(concept)]
-    drug = classify_medication(rxnorm_codes(coded), names)
+    drug = classify_medication(rxnorm, names)
     if drug is NOT_A_KNOWN_DRUG:
         return None
+    # Only naltrexone needs its dose read (dose class, titration state).
+    wants_dose = drug.naltrexone is not None
 
     if source is MedicationSource.request:
         started = parse_date(resource.get("authoredOn"))
         supply_end = None
-        steps = dose_steps(resource.get("dosageInstruction"))
+        steps = dose_steps(resource.get("dosageInstruction")) if wants_dose else ()
     elif source is MedicationSource.statement:
         period = as_dict(resource.get("effectivePeriod"))
         started = (
@@ -189,12 +198,12 @@ def medication_use(
             or parse_date(resource.get("dateAsserted"))
         )
         supply_end = parse_date(period.get("end"))
-        steps = dose_steps(resource.get("dosage"))
+        steps = dose_steps(resource.get("dosage")) if wants_dose else ()
     else:
         started = parse_date(resource.get("whenHandedOver")) or parse_date(resource.get("whenPrepared"))
         days = _duration_days(resource.get("daysSupply"))
         supply_end = _add_days(started, days) if days is not None else started
-        steps = dose_steps(resource.get("dosageInstruction"))
+        steps = dose_steps(resource.get("dosageInstruction")) if wants_dose else ()
 
     return MedicationUse(
         source=source,
@@ -205,8 +214,8 @@ def medication_use(
         started=started,
         supply_end=supply_end,
         dose_steps=steps,
-        strength_mg=strength,
-        dose_mg_in_name=next((d for d in map(dose_mg_from_text, names) if d is not None), None),
+        strength_mg=strength if wants_dose else None,
+        dose_mg_in_name=next((d for d in map(dose_mg_from_text, names) if d is not None), None) if wants_dose else None,
         is_draft=is_draft,
     )
 
@@ -236,19 +245,18 @@ def medication_reference(resource: Json) -> str | None:
 
 
 def _status_code(concept: Any) -> str | None:
-    for _, code, _ in codings(concept):
-        return code.lower()
-    text = as_str(as_dict(concept).get("text"))
-    return text.lower() if text else None
+    text, concept_codings = read_concept(concept)
+    code = next((code for _, code, _ in concept_codings if code), None) or text
+    return code.lower() if code else None
 
 
 def condition_entry(resource: Json) -> ConditionEntry | None:
     verification = _status_code(resource.get("verificationStatus"))
     if verification == "entered-in-error":
         return None
-    code = resource.get("code")
-    names = concept_names(code)
-    kinds = classify_condition(((s, c) for s, c, _ in codings(code)), names)
+    text, concept_codings = read_concept(resource.get("code"))
+    names = concept_names(text, concept_codings)
+    kinds = classify_condition(((s, c) for s, c, _ in concept_codings if c), names)
     if not kinds:
         return None  # not a condition any rule is about
     clinical = _status_code(resource.get("clinicalStatus"))

@@ -136,8 +136,3 @@ def _naltrexone_product_from_text(text: str) -> NaltrexoneProduct:
     if _INJECTABLE_WORD.search(text):
         return NaltrexoneProduct.er_injectable_380mg
     return NaltrexoneProduct.unspecified
-
-
-def rxnorm_codes(codings: Iterable[tuple[str, str]]) -> list[str]:
-    """RxNorm codes out of (canonical system, code) pairs."""
-    return [code for system, code in codings if system == RXNORM and code]
