@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SERVICE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test demo bench fuzz fixtures clean
+.PHONY: run test demo bench fuzz fixtures clean lint-docker docker-build feedback-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	CDS_ENV=$${CDS_ENV:-development} $(BIN)/ldn-cds serve --host $(HOST) --port $(PORT)
+	CDS_ENV=$${CDS_ENV:-development} CDS_PUBLIC_BASE_URL=$${CDS_PUBLIC_BASE_URL:-http://localhost:$(PORT)} \
+		$(BIN)/ldn-cds serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
@@ -41,3 +42,15 @@ bench: $(VENV)/.installed-test
 
 fuzz: $(VENV)/.installed-test
 	LDN_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/robustness -m fuzz -p no:randomly
+
+# Acceptance and override rates per card kind, from CDS_DATABASE_URL (default ./ldn-cds.db).
+feedback-report: $(VENV)/.installed
+	$(BIN)/ldn-cds feedback-report
+
+# The container recipe is linted in `make test` too; this is the same check on its own.
+lint-docker: $(VENV)/.installed-test
+	$(BIN)/hadolint Dockerfile
+
+# Needs a Docker (or compatible) engine, which CI machines here do not have.
+docker-build:
+	docker build -t ldn-cds .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -9,39 +10,104 @@ from datetime import date
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
-from app.fhir.client import FhirClient
+from app.feedback.store import FeedbackStore
+from app.ops.fhir_metrics import InstrumentedFhirClient
+from app.ops.logging import quiet_sensitive_loggers
+from app.ops.metrics import Metrics
+from app.ops.observe import RequestObserver
+from app.ops.routes import router as ops_router
 from app.protocol.errors import install_error_handlers
 from app.protocol.routes import router
+from app.security.auth import Authenticator, audience_bases
+from app.security.issuers import build_registry
+from app.security.jwks import JwksCache
+from app.security.replay import ReplayGuard
 from app.services.pipeline import Pipeline
-from app.settings import Settings, get_settings
+from app.settings import Environment, Settings, get_settings
+from app.storage import SCHEMA, open_database
+
+log = logging.getLogger("ldn_cds.startup")
+
+DEVELOPMENT_WARNING = (
+    "DEVELOPMENT MODE (CDS_ENV=development): requests WITHOUT a client JWT are ACCEPTED, "
+    "the public CDS Hooks sandbox key is trusted, and http loopback FHIR servers are read. "
+    "Never expose this instance to real patient data; set CDS_ENV=production."
+)
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> FastAPI:
     settings = settings or get_settings()
-    templates = load_templates(settings.cards_dir)  # fail at start-up, not on a patient
+    quiet_sensitive_loggers()
+    # Fail at start-up, not on a patient: card wording, issuers file and database URL.
+    templates = load_templates(settings.cards_dir)
+    registry = build_registry(settings)
+    database = open_database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(database.migrate, SCHEMA)
+        if settings.env is Environment.development:
+            log.warning(DEVELOPMENT_WARNING)
+        log.info(
+            "starting",
+            extra={"env": settings.env.value, "database": database.describe(), "issuers": list(registry.issuers)},
+        )
         timeout = httpx.Timeout(
             settings.fhir_read_timeout_seconds, connect=settings.fhir_connect_timeout_seconds
         )
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-            app.state.fhir_client = FhirClient(
-                http, max_pages=settings.fhir_max_pages, max_response_bytes=settings.fhir_max_response_bytes
+        jwks_timeout = httpx.Timeout(settings.jwks_fetch_timeout_seconds)
+        async with (
+            httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http,
+            httpx.AsyncClient(timeout=jwks_timeout, follow_redirects=False) as jwks_http,
+        ):
+            app.state.fhir_client = InstrumentedFhirClient(
+                http,
+                max_pages=settings.fhir_max_pages,
+                max_response_bytes=settings.fhir_max_response_bytes,
+                metrics=metrics,
             )
-            yield
+            app.state.authenticator = Authenticator(
+                registry,
+                JwksCache(
+                    jwks_http,
+                    cache_seconds=settings.jwks_cache_seconds,
+                    min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                    max_bytes=settings.jwks_max_bytes,
+                ),
+                ReplayGuard(database),
+                leeway_seconds=settings.jwt_leeway_seconds,
+                max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
+            )
+            try:
+                yield
+            finally:
+                database.close()
 
     app = FastAPI(title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.registry = registry
+    app.state.audience_bases = audience_bases(settings)
+    app.state.database = database
+    app.state.feedback_store = FeedbackStore(database)
+    app.state.metrics = metrics
     app.state.pipeline = Pipeline(settings=settings, templates=templates, today=today)
+    # Browser clients (the sandbox) preflight with OPTIONS and no JWT: CORS answers before
+    # any route, so authentication never sees a preflight.
+    cors_origins = settings.cors_origins
+    if settings.env is Environment.production and "cors_origins" not in settings.model_fields_set:
+        cors_origins = []  # EHR calls are server to server; opt in with CDS_CORS_ORIGINS
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=settings.cors_origins,
+        allow_origins=cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times and logs everything
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(ops_router)
     return app

@@ -57,6 +57,25 @@ class Settings(BaseSettings):
 
     cards_dir: Path = PROJECT_ROOT / "cards"
 
+    # Client JWT (CDS Hooks 2.0 §Trusting CDS Clients). Clock skew tolerated on exp/iat/nbf;
+    # Inferno's CDS Hooks tests use 60 s.
+    jwt_leeway_seconds: int = 60
+    # A token living longer than this is refused: it bounds how long a jti must be remembered.
+    jwt_max_lifetime_seconds: int = 3600
+    # Remote JWKS: kept this long, re-read at most once per `jwks_min_refresh_seconds` when a
+    # token names an unknown kid (key rotation without letting junk kids hammer the issuer).
+    jwks_cache_seconds: int = 3600
+    jwks_min_refresh_seconds: float = 30.0
+    jwks_fetch_timeout_seconds: float = 2.0
+    jwks_max_bytes: int = 256 * 1024
+
+    # SQLite waits this long for a competing writer (other workers) before giving up.
+    database_busy_timeout_ms: int = 2000
+
+    # Operations: JSON logs at this level; Prometheus metrics at GET /metrics.
+    log_level: str = "INFO"
+    metrics_enabled: bool = True
+
     clinical: ClinicalSettings = Field(default_factory=ClinicalSettings)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +33,15 @@ class PreconditionFailed(ProtocolError):
     status_code = 412
 
 
+class ServiceUnavailable(ProtocolError):
+    status_code = 503
+
+
+class Unauthorized(Exception):
+    """A missing or refused client JWT. Answered with a bare 401: the caller learns nothing
+    about which check failed (CDS Hooks security best practice)."""
+
+
 def error_body(status: int, message: str) -> dict[str, object]:
     return {"error": {"status": status, "message": message}}
 
@@ -47,6 +56,10 @@ def describe_validation_error(error: ValidationError | RequestValidationError) -
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_: Request, exc: Unauthorized) -> Response:
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
     @app.exception_handler(ProtocolError)
     async def _protocol(_: Request, exc: ProtocolError) -> JSONResponse:
         return JSONResponse(error_body(exc.status_code, exc.message), status_code=exc.status_code)

@@ -1,31 +1,72 @@
-"""CDS Hooks 2.0 endpoints: discovery and service invocation."""
+"""CDS Hooks 2.0 endpoints: discovery, service invocation and feedback.
+
+Every one of them checks the client JWT first (``app/security/auth.py``), against the
+audience ``CDS_PUBLIC_BASE_URL`` + the path called, before reading the body.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from app.cards.kinds import decode_card_uuid
+from app.feedback.models import FeedbackRequest
+from app.feedback.store import feedback_records
 from app.fhir.assembly import Fallback
 from app.fhir.prefetch import PREFETCH_TEMPLATES
-from app.protocol.errors import BadRequest, NotFound, PayloadTooLarge, describe_validation_error
+from app.protocol.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    describe_validation_error,
+)
 from app.protocol.fhir_trust import fhir_access
 from app.protocol.hook_context import hook_data
-from app.protocol.models import CardsResponse, DiscoveryResponse, HookRequest, ServiceDescription
+from app.protocol.models import Card, CardsResponse, DiscoveryResponse, HookRequest, ServiceDescription
+from app.security.auth import authenticate
 from app.services import SERVICES
 from app.services.base import CdsService
+from app.storage.database import DatabaseError
 
 router = APIRouter()
+log = logging.getLogger("ldn_cds.feedback")
 
-_HOOK_REQUEST_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": HookRequest.model_json_schema(ref_template="#/components/schemas/{model}")}},
-    }
-}
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with nested models written in place (no ``$defs``/``$ref``).
+
+    The bodies are read by hand (size limit, lenient parsing), so FastAPI does not register
+    these models; a ``$ref`` into ``components`` would point nowhere in ``/openapi.json``.
+    """
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(value: Any) -> Any:
+        if isinstance(value, dict):
+            ref = value.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                rest = {k: v for k, v in value.items() if k != "$ref"}
+                return inline({**definitions[ref.removeprefix("#/$defs/")], **rest})
+            return {k: inline(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [inline(v) for v in value]
+        return value
+
+    return inline(schema)
+
+
+def _request_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline_schema(model)}}}}
+
+
+_HOOK_REQUEST_SCHEMA = _request_body(HookRequest)
+_FEEDBACK_SCHEMA = _request_body(FeedbackRequest)
 
 
 class JsonResponse(Response):
@@ -45,8 +86,22 @@ def discovery_document() -> dict[str, Any]:
     return DiscoveryResponse(services=services).model_dump(exclude_none=True)
 
 
-@router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True)
-async def discovery() -> JsonResponse:
+def _observe(request: Request, endpoint: str, service_id: str | None = None) -> None:
+    """Tell the request log and metrics what this request is (labels from fixed sets only)."""
+    request.state.endpoint = endpoint
+    if service_id is not None:
+        request.state.service = service_id if service_id in SERVICES else "unknown"
+
+
+_MAX_LOGGED_HOOK_INSTANCE = 64
+
+
+@router.get(
+    "/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True, responses={401: {}}
+)
+async def discovery(request: Request) -> JsonResponse:
+    _observe(request, "discovery")
+    await authenticate(request, "/cds-services")
     return JsonResponse(discovery_document())
 
 
@@ -82,21 +137,67 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     response_model=CardsResponse,
     response_model_exclude_none=True,
     openapi_extra=_HOOK_REQUEST_SCHEMA,
-    responses={400: {}, 404: {}, 412: {}, 413: {}},
+    responses={400: {}, 401: {}, 404: {}, 412: {}, 413: {}},
 )
 async def invoke(service_id: str, request: Request) -> JsonResponse:
+    _observe(request, "service", service_id)
+    principal = await authenticate(request, f"/cds-services/{service_id}")
     service = service_or_404(service_id)
     body = await read_json_object(request)
     try:
         hook_request = HookRequest.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(describe_validation_error(exc)) from exc
+    request.state.hook_instance = hook_request.hookInstance[:_MAX_LOGGED_HOOK_INSTANCE]
     data, pre_r4_type = hook_data(service, hook_request)
 
     state = request.app.state
-    access = fhir_access(hook_request, data.patient_id, state.settings)
+    access = fhir_access(hook_request, data.patient_id, state.settings, principal)
     fallback = (
         Fallback(state.fhir_client, access, state.settings.fhir_deadline_seconds) if access is not None else None
     )
     cards = await state.pipeline.cards(service, data, pre_r4_type, fallback)
+    _count_cards(request, service, cards)
     return JsonResponse({"cards": [card.model_dump(exclude_none=True) for card in cards]})
+
+
+def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> None:
+    request.state.cards = len(cards)
+    counter = request.app.state.metrics.cards
+    for card in cards:
+        decoded = decode_card_uuid(card.uuid)
+        kind = decoded[0].slug if decoded else "unknown"
+        counter.labels(service=service.id, kind=kind, indicator=card.indicator).inc()
+
+
+@router.post(
+    "/cds-services/{service_id}/feedback",
+    openapi_extra=_FEEDBACK_SCHEMA,
+    responses={400: {}, 401: {}, 404: {}, 413: {}, 503: {}},
+)
+async def feedback(service_id: str, request: Request) -> JsonResponse:
+    """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
+    _observe(request, "feedback", service_id)
+    principal = await authenticate(request, f"/cds-services/{service_id}/feedback")
+    service = service_or_404(service_id)
+    body = await read_json_object(request)
+    try:
+        parsed = FeedbackRequest.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc)) from exc
+    records = feedback_records(
+        service.id,
+        parsed,
+        issuer=principal.iss if principal else None,
+        tenant=principal.tenant if principal else None,
+    )
+    state = request.app.state
+    try:
+        await run_in_threadpool(state.feedback_store.save, records)
+    except DatabaseError as exc:
+        log.error("feedback not stored", extra={"error": str(exc), "service": service.id})
+        raise ServiceUnavailable("feedback could not be stored; retry later") from exc
+    request.state.feedback_items = len(records)
+    for record in records:
+        state.metrics.feedback.labels(kind=record.card_kind or "unknown", outcome=record.outcome).inc()
+    return JsonResponse({"received": len(records)})

@@ -1,0 +1,1 @@
+"""Running the service: health and readiness, JSON request logs, Prometheus metrics."""

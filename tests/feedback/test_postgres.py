@@ -1,0 +1,102 @@
+"""The same storage on a real PostgreSQL server: feedback, idempotency, and jti replay across
+instances (several app instances behind a load balancer share one database)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.cards.kinds import CardKind, new_card_uuid
+from app.feedback.models import FeedbackRequest
+from app.feedback.store import FeedbackStore, feedback_records
+from app.main import create_app
+from app.security.replay import ReplayGuard
+from app.storage import SCHEMA, open_database
+from app.storage.database import Database, DatabaseError, PostgresDatabase
+from devtools.fixtures import FIXTURE_TODAY
+from tests.security.support import ISSUER, bearer, es384_key, jwks, mint, production_settings, write_issuers
+
+
+@pytest.fixture
+def database(postgres_url: str) -> Iterator[Database]:
+    db = open_database(postgres_url)
+    assert isinstance(db, PostgresDatabase)
+    db.migrate(SCHEMA)
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM card_feedback")
+        tx.execute("DELETE FROM jwt_replay")
+    yield db
+    db.close()
+
+
+def batch(*cards: str) -> FeedbackRequest:
+    return FeedbackRequest.model_validate(
+        {"feedback": [{"card": c, "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z",
+                       "overrideReason": {"reason": {"code": "specialist-supervised"}}} for c in cards]}
+    )
+
+
+def test_feedback_is_stored_once_and_reported(database: Database) -> None:
+    store = FeedbackStore(database)
+    cards = [new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(3)]
+    records = feedback_records("ldn-order-select", batch(*cards), issuer=ISSUER, tenant=None)
+    assert store.save(records) == 3
+    assert store.save(records) == 0  # a retried POST changes nothing
+    (kind,) = store.report().kinds
+    assert (kind.kind, kind.overridden, kind.override_rate) == ("opioid-conflict", 3, 1.0)
+    assert kind.top_reasons[0].code == "specialist-supervised" and kind.top_reasons[0].count == 3
+
+
+def test_concurrent_identical_feedback_from_many_threads_is_one_row(database: Database) -> None:
+    store = FeedbackStore(database)
+    records = feedback_records("ldn-order-select", batch(new_card_uuid(CardKind.opioid_conflict, 1)), issuer=None, tenant=None)
+    with ThreadPoolExecutor(8) as pool:
+        inserted = list(pool.map(lambda _: store.save(records), range(16)))
+    assert sum(inserted) == 1
+
+
+def test_a_jti_is_first_used_once_across_instances(database: Database, postgres_url: str) -> None:
+    other = open_database(postgres_url)
+    try:
+        jti = str(uuid.uuid4())
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda i: ReplayGuard(database if i % 2 else other).first_use(ISSUER, jti, 2**40), range(16)))
+        assert results.count(True) == 1
+    finally:
+        other.close()
+
+
+def test_two_production_app_instances_on_one_postgres_share_replay_state_and_feedback(
+    postgres_url: str, database: Database, tmp_path: Path
+) -> None:
+    key = es384_key()
+    issuers = write_issuers(tmp_path, [{"iss": ISSUER, "jwks": jwks(key), "fhir_servers": []}])
+    settings = production_settings(tmp_path, issuers, database_url=postgres_url)
+    with TestClient(create_app(settings, today=lambda: FIXTURE_TODAY)) as first, TestClient(
+        create_app(settings, today=lambda: FIXTURE_TODAY)
+    ) as second:
+        assert first.get("/readyz").json() == {"status": "ok", "database": "ok"}
+        token = mint(key)
+        assert first.get("/cds-services", headers=bearer(token)).status_code == 200
+        assert second.get("/cds-services", headers=bearer(token)).status_code == 401
+        path = "/cds-services/ldn-order-select/feedback"
+        body = {"feedback": [{"card": new_card_uuid(CardKind.opioid_conflict, 1), "outcome": "overridden",
+                              "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
+        assert first.post(path, json=body, headers=bearer(mint(key, path))).status_code == 200
+        assert second.post(path, json=body, headers=bearer(mint(key, path))).status_code == 200
+    with database.transaction() as tx:
+        assert tx.fetchall("SELECT issuer, card_kind FROM card_feedback") == [(ISSUER, "opioid-conflict")]
+
+
+def test_an_unreachable_server_is_a_database_error_not_a_crash(postgres_url: str) -> None:
+    from tests.security.support import free_port
+
+    db = open_database(f"postgresql://ldn@127.0.0.1:{free_port()}/postgres")
+    with pytest.raises(DatabaseError) as raised:
+        db.ping()
+    assert "ldn@" not in str(raised.value)  # the URL in messages carries no credentials
