@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.cards.templates import load_templates
 from app.feedback.store import FeedbackStore
 from app.ops.fhir_metrics import InstrumentedFhirClient
+from app.ops.gc_tuning import tune_for_requests
 from app.ops.logging import quiet_sensitive_loggers
 from app.ops.metrics import Metrics
 from app.ops.observe import RequestObserver
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
                 leeway_seconds=settings.jwt_leeway_seconds,
                 max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
             )
+            tune_for_requests()
             try:
                 yield
             finally:
