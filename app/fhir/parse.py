@@ -21,6 +21,11 @@ Json = dict[str, Any]
 
 _INACTIVE_CONDITION = frozenset({"inactive", "remission", "resolved"})
 _UNTRUSTED_CONDITION = frozenset({"refuted", "entered-in-error"})
+# Longer than any drug or diagnosis name, and than any code: the rest of a longer string
+# is noise, and scanning it (or caching it) would only cost time and memory.
+_MAX_NAME_CHARS = 512
+_MAX_CODE_CHARS = 32
+
 # Longer than any supply or titration step; beyond it a value is a data error, not a plan.
 _MAX_DURATION_DAYS = 3660
 _DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30}
@@ -39,6 +44,11 @@ def as_list(value: Any) -> list[Any]:
 
 def as_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _name(value: Any) -> str | None:
+    text = as_str(value)
+    return text[:_MAX_NAME_CHARS] if text else None
 
 
 def parse_date(value: Any) -> date | None:
@@ -78,8 +88,10 @@ def read_concept(concept: Any) -> tuple[str | None, list[tuple[str, str | None, 
             continue
         code = coding.get("code")
         code = str(code).strip() or None if isinstance(code, (str, int)) and not isinstance(code, bool) else None
-        read.append((canonical_system(as_str(coding.get("system"))), code, as_str(coding.get("display"))))
-    return as_str(concept.get("text")), read
+        if code is not None and len(code) > _MAX_CODE_CHARS:
+            code = None  # no code system we read has codes this long
+        read.append((canonical_system(as_str(coding.get("system"))), code, _name(coding.get("display"))))
+    return _name(concept.get("text")), read
 
 
 def concept_names(text: str | None, codings: list[tuple[str, str | None, str | None]]) -> list[str]:
@@ -178,7 +190,7 @@ def medication_use(
         text, concept_codings = read_concept(concept)
         names.extend(concept_names(text, concept_codings))
         rxnorm.extend(code for system, code, _ in concept_codings if system == RXNORM and code)
-    if reference_display := as_str(medication_reference.get("display")):
+    if reference_display := _name(medication_reference.get("display")):
         names.append(reference_display)
     drug = classify_medication(rxnorm, names)
     if drug is NOT_A_KNOWN_DRUG:

@@ -15,6 +15,13 @@ _DOSE = re.compile(
 )
 
 _MG_UNITS = {"mg", "milligram", "milligrams"}
+# Not a clinical threshold: a data-sanity bound. No naltrexone product comes near 10 g a
+# dose; anything above is a data error (1e308 g), and is read as "dose unknown".
+_IMPLAUSIBLE_DOSE_MG = 10_000.0
+
+
+def _plausible(mg: float) -> float | None:
+    return mg if 0 <= mg <= _IMPLAUSIBLE_DOSE_MG else None
 _UCUM_TO_MG = {"mg": 1.0, "ug": 0.001, "g": 1000.0}
 
 
@@ -26,7 +33,7 @@ def dose_mg_from_text(text: str | None) -> float | None:
     if not match:
         return None
     value = float(match.group(1).replace(",", "."))
-    return value if match.group(2).lower() in _MG_UNITS else value / 1000.0
+    return _plausible(value if match.group(2).lower() in _MG_UNITS else value / 1000.0)
 
 
 def dose_mg_from_quantity(value: object, unit: object, code: object) -> float | None:
@@ -37,7 +44,7 @@ def dose_mg_from_quantity(value: object, unit: object, code: object) -> float | 
         if isinstance(candidate, str):
             factor = _UCUM_TO_MG.get(candidate.strip().lower().replace("µ", "u").replace("mc", "u"))
             if factor is not None:
-                return float(value) * factor
+                return _plausible(float(value) * factor)
     return None
 
 

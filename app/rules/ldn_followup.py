@@ -53,7 +53,7 @@ def _ldn_follow_up(
     in_effect = dose_in_effect(latest, today)
     if in_effect is None:
         return None
-    started = min(u.started for u in history if u.started) if history else in_effect.since
+    started = min((u.started for u in history if u.started), default=in_effect.since)
     weeks_on_therapy = _weeks(started, today)
     target = clinical.titration_target_mg
 

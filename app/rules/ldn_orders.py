@@ -24,14 +24,16 @@ def order_findings(record: PatientRecord, today: date, clinical: ClinicalSetting
     titration_allowed = not any(isinstance(f, (OpioidConflict, OpioidStatusUnchecked)) for f in findings)
 
     # Once LDN is in the record the decision to try it was made: no positioning card.
-    starting_ldn = not has_prior_ldn(record, clinical)
+    # Nor when the diagnoses could not be read: "no studied condition" would be a guess.
+    conditions_read = not any(gap.resource_type == "Condition" for gap in record.gaps)
+    position = conditions_read and not has_prior_ldn(record, clinical)
     for order in record.selected_orders:
         if order.drug.naltrexone is None:
             continue
         concern = dose_concern(record, order, clinical, titration_allowed=titration_allowed)
         if concern is not None:
             findings.append(concern)
-        if starting_ldn and dose_class(order, clinical) in _LDN_INTENT:
+        if position and dose_class(order, clinical) in _LDN_INTENT:
             # One card carries the titration order; the dose card takes precedence.
             offer = titration_allowed and not (concern and concern.offer_titration) and len(order.dose_steps) <= 1
             findings.append(position_ldn(record, order, clinical, titration_allowed=offer))
