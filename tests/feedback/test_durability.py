@@ -1,5 +1,5 @@
-"""Feedback acknowledged with a 2xx is on disk: it survives SIGKILL of the server mid-stream and a
-restart (real ``ldn-cds serve`` subprocess, real SQLite file)."""
+"""Feedback acknowledged with a 2xx is on disk: it survives SIGKILL of the server mid-stream, with
+several clients sending at once, and a restart (real ``ldn-cds serve`` subprocess, real SQLite file)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ def test_every_acknowledged_feedback_survives_sigkill_and_a_restart(
 ) -> None:
     database = tmp_path / "feedback.db"
     env = {"CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{database}"}
-    acknowledged: list[str] = []
+    acknowledged: list[str] = []  # list.append is atomic: safe across the sender threads
     stop = threading.Event()
+    clients = 4
 
     with serve(env, tmp_path / "first.log") as server:
 
@@ -52,14 +53,16 @@ def test_every_acknowledged_feedback_survives_sigkill_and_a_restart(
                     if response.status_code == 200:
                         acknowledged.append(card)
 
-        sender = threading.Thread(target=send_until_killed)
-        sender.start()
+        senders = [threading.Thread(target=send_until_killed) for _ in range(clients)]
+        for sender in senders:
+            sender.start()
         deadline = time.monotonic() + 10
         while len(acknowledged) < 40 and time.monotonic() < deadline:
             time.sleep(0.01)
-        server.kill()  # mid-stream: requests are in flight
+        server.kill()  # mid-stream: requests from every client are in flight
         stop.set()
-        sender.join(timeout=10)
+        for sender in senders:
+            sender.join(timeout=10)
 
     assert len(acknowledged) >= 40
     assert set(acknowledged) <= stored_cards(database)  # nothing acknowledged was lost
