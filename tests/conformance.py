@@ -8,20 +8,20 @@ from typing import Any
 INDICATORS = {"info", "warning", "critical"}
 
 
-def _no_empty_values(value: Any, path: str) -> None:
+def assert_no_empty_values(value: Any, path: str = "body") -> None:
     assert value is not None, f"{path} is null"
     if isinstance(value, (str, list, dict)):
         assert len(value) > 0, f"{path} is empty"
     if isinstance(value, dict):
         for key, item in value.items():
-            _no_empty_values(item, f"{path}.{key}")
+            assert_no_empty_values(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _no_empty_values(item, f"{path}[{index}]")
+            assert_no_empty_values(item, f"{path}[{index}]")
 
 
 def assert_conformant_card(card: dict[str, Any]) -> None:
-    _no_empty_values(card, "card")
+    assert_no_empty_values(card, "card")
     uuid.UUID(card["uuid"])
     assert len(card["summary"]) < 140, card["summary"]
     assert card["indicator"] in INDICATORS

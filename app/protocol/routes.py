@@ -7,7 +7,7 @@ audience ``CDS_PUBLIC_BASE_URL`` + the path called, before reading the body.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
@@ -36,6 +36,7 @@ from app.services.base import CdsService
 from app.storage.database import DatabaseError
 
 router = APIRouter()
+ModelT = TypeVar("ModelT", bound=BaseModel)
 log = logging.getLogger("ldn_cds.feedback")
 
 def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -132,6 +133,15 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return parsed
 
 
+async def read_model(request: Request, model: type[ModelT]) -> ModelT:
+    """The body as ``model``: 413 past the size limit, 400 naming the field that is wrong."""
+    body = await read_json_object(request)
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc)) from exc
+
+
 @router.post(
     "/cds-services/{service_id}",
     response_model=CardsResponse,
@@ -143,11 +153,7 @@ async def invoke(service_id: str, request: Request) -> JsonResponse:
     _observe(request, "service", service_id)
     principal = await authenticate(request, f"/cds-services/{service_id}")
     service = service_or_404(service_id)
-    body = await read_json_object(request)
-    try:
-        hook_request = HookRequest.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc)) from exc
+    hook_request = await read_model(request, HookRequest)
     request.state.hook_instance = hook_request.hookInstance[:_MAX_LOGGED_HOOK_INSTANCE]
     data, pre_r4_type = hook_data(service, hook_request)
 
@@ -180,11 +186,7 @@ async def feedback(service_id: str, request: Request) -> JsonResponse:
     _observe(request, "feedback", service_id)
     principal = await authenticate(request, f"/cds-services/{service_id}/feedback")
     service = service_or_404(service_id)
-    body = await read_json_object(request)
-    try:
-        parsed = FeedbackRequest.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc)) from exc
+    parsed = await read_model(request, FeedbackRequest)
     records = feedback_records(
         service.id,
         parsed,

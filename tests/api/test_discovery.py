@@ -6,19 +6,9 @@ import re
 
 import pytest
 
+from tests.conformance import assert_no_empty_values
+
 EXPECTED = {"ldn-order-select": "order-select", "ldn-order-sign": "order-sign", "ldn-patient-view": "patient-view"}
-
-
-def no_empty_values(value, path="body"):
-    assert value is not None, f"{path} is null"
-    if isinstance(value, (str, list, dict)):
-        assert len(value) > 0, f"{path} is empty"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            no_empty_values(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            no_empty_values(item, f"{path}[{index}]")
 
 
 @pytest.fixture
@@ -36,7 +26,7 @@ def test_discovery_lists_one_service_per_hook_with_distinct_ids(discovery):
 
 def test_every_service_has_the_required_fields_and_nothing_null_or_empty(discovery):
     assert set(discovery) == {"services"}
-    no_empty_values(discovery)
+    assert_no_empty_values(discovery)
     for service in discovery["services"]:
         assert {"hook", "description", "id", "title"} <= set(service)
         assert set(service) <= {"hook", "title", "description", "id", "prefetch", "usageRequirements"}
