@@ -25,6 +25,8 @@ _UNTRUSTED_CONDITION = frozenset({"refuted", "entered-in-error"})
 # is noise, and scanning it (or caching it) would only cost time and memory.
 _MAX_NAME_CHARS = 512
 _MAX_CODE_CHARS = 32
+# Real concepts carry a handful of codings (one per code system); more is padding.
+_MAX_CODINGS = 16
 
 # Longer than any supply or titration step; beyond it a value is a data error, not a plan.
 _MAX_DURATION_DAYS = 3660
@@ -83,7 +85,7 @@ def read_concept(concept: Any) -> tuple[str | None, list[tuple[str, str | None, 
     if not isinstance(concept, dict):
         return None, []
     read: list[tuple[str, str | None, str | None]] = []
-    for coding in as_list(concept.get("coding")):
+    for coding in as_list(concept.get("coding"))[:_MAX_CODINGS]:
         if not isinstance(coding, dict):
             continue
         code = coding.get("code")
@@ -257,9 +259,13 @@ def medication_reference(resource: Json) -> str | None:
 
 
 def _status_code(concept: Any) -> str | None:
-    text, concept_codings = read_concept(concept)
-    code = next((code for _, code, _ in concept_codings if code), None) or text
-    return code.lower() if code else None
+    """The first coding's code (or the text) of a status concept: 'active', 'refuted'…"""
+    concept = as_dict(concept)
+    for coding in as_list(concept.get("coding"))[:_MAX_CODINGS]:
+        if code := as_str(as_dict(coding).get("code")):
+            return code.lower()
+    text = as_str(concept.get("text"))
+    return text.lower() if text else None
 
 
 def condition_entry(resource: Json) -> ConditionEntry | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from functools import lru_cache
 
-from app.knowledge.terminology import ICD10CM, SNOMED, normalise_icd10, terminology
+from app.knowledge.terminology import ICD10CM, MAX_CACHED_TEXT, SNOMED, normalise_icd10, terminology
 
 
 class ConditionKind(StrEnum):
@@ -60,7 +60,10 @@ _SHORTEST_ICD10_CATEGORY = 3
 
 
 def classify_condition(codings: Iterable[tuple[str, str]], names: Iterable[str]) -> frozenset[ConditionKind]:
-    return _classify(tuple(codings), tuple(names))
+    key_codings, key_names = tuple(codings), tuple(names)
+    if sum(map(len, key_names)) > MAX_CACHED_TEXT:
+        return _classify.__wrapped__(key_codings, key_names)  # too big to keep in the cache
+    return _classify(key_codings, key_names)
 
 
 @lru_cache(maxsize=8192)

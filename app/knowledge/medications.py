@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
 
-from app.knowledge.terminology import LONG_ACTING_FORM, RXNORM, TherapyEntry, terminology
+from app.knowledge.terminology import LONG_ACTING_FORM, MAX_CACHED_TEXT, RXNORM, TherapyEntry, terminology
 
 
 class NaltrexoneProduct(StrEnum):
@@ -73,7 +73,10 @@ def _therapy_pattern() -> re.Pattern[str]:
 
 def classify_medication(rxnorm_codes: Sequence[str], names: Sequence[str]) -> DrugProfile:
     """Classify one medication from its RxNorm codes and every name it carries."""
-    return _classify(tuple(rxnorm_codes), tuple(names))
+    key_codes, key_names = tuple(rxnorm_codes), tuple(names)
+    if sum(map(len, key_names)) > MAX_CACHED_TEXT:
+        return _classify.__wrapped__(key_codes, key_names)  # too big to keep in the cache
+    return _classify(key_codes, key_names)
 
 
 # A patient's record repeats the same few drugs many times; classification is pure.

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
+# Classification is memoised; only ordinary-sized names are, so hostile input cannot fill memory.
+MAX_CACHED_TEXT = 2048
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
