@@ -89,9 +89,12 @@ def read_concept(concept: Any) -> tuple[str | None, list[tuple[str, str | None, 
         if not isinstance(coding, dict):
             continue
         code = coding.get("code")
-        code = str(code).strip() or None if isinstance(code, (str, int)) and not isinstance(code, bool) else None
-        if code is not None and len(code) > _MAX_CODE_CHARS:
-            code = None  # no code system we read has codes this long
+        if isinstance(code, bool) or not isinstance(code, (str, int)):
+            code = None
+        else:
+            code = str(code).strip()
+            if not code or len(code) > _MAX_CODE_CHARS:
+                code = None  # empty, or longer than any code of a system we read
         read.append((canonical_system(as_str(coding.get("system"))), code, _name(coding.get("display"))))
     return _name(concept.get("text")), read
 

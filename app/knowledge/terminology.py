@@ -35,9 +35,14 @@ _SYSTEM_ALIASES = {
 }
 
 
+_CANONICAL = frozenset({RXNORM, SNOMED, ICD10CM, UCUM})
+
+
 def canonical_system(system: str | None) -> str:
     if not system:
         return ""
+    if system in _CANONICAL:  # the common case, on the hot path of every coding read
+        return system
     system = system.strip()
     return _SYSTEM_ALIASES.get(system.lower(), _SYSTEM_ALIASES.get(system, system))
 
