@@ -94,7 +94,7 @@ def test_two_production_app_instances_on_one_postgres_share_replay_state_and_fee
 
 
 def test_an_unreachable_server_is_a_database_error_not_a_crash(postgres_url: str) -> None:
-    from tests.security.support import free_port
+    from tests.support.servers import free_port
 
     db = open_database(f"postgresql://ldn@127.0.0.1:{free_port()}/postgres")
     with pytest.raises(DatabaseError) as raised:

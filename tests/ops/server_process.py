@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.security.support import LOOPBACK, free_port
+from tests.support.servers import LOOPBACK, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,8 @@ from app.cards.kinds import CardKind, new_card_uuid
 from app.storage.database import DatabaseError
 from devtools.fhir_server import create_fhir_app
 from devtools.fixtures import hook_request, scenario
-from tests.security.support import asgi_server, free_port
+from tests.security.support import asgi_server
+from tests.support.servers import free_port
 
 SERVICE = "/cds-services/ldn-order-select"
 

@@ -24,15 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
+from tests.support.servers import LOOPBACK, free_port
 
-LOOPBACK = "127.0.0.1"
 HOLD_SECONDS = 8.0  # the longest any mode keeps a client waiting
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 class UvicornThread:

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 import uuid
@@ -24,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.settings import Settings
+from tests.support.servers import LOOPBACK, serve_in_thread
 
-LOOPBACK = "127.0.0.1"
 BASE_URL = "https://cds.test"  # CDS_PUBLIC_BASE_URL in these tests; aud = BASE_URL + path
 ISSUER = "https://ehr.test/cds-client"
 
@@ -173,26 +171,7 @@ def json_server(documents: dict[str, Any] | None = None) -> Iterator[JsonServer]
 @contextlib.contextmanager
 def asgi_server(app: Any) -> Iterator[str]:
     """Serve an ASGI app (e.g. the fixture FHIR server) over real HTTP on loopback; its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("loopback server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://{LOOPBACK}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+    with serve_in_thread(app) as server:
+        yield server.base_url
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]

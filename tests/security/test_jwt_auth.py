@@ -269,7 +269,7 @@ def test_a_jku_listed_for_another_issuer_is_not_honoured(
 def test_an_unreachable_jwks_url_gives_401_not_500(
     make_client: Callable[..., TestClient], issuer_entry: dict, es_key: SigningKey
 ) -> None:
-    from tests.security.support import free_port
+    from tests.support.servers import free_port
 
     entry = {**issuer_entry, "jwks_url": f"http://127.0.0.1:{free_port()}/jwks.json"}
     client = make_client(issuers=[entry])
