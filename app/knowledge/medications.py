@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
 
-from app.knowledge.terminology import LONG_ACTING_FORM, MAX_CACHED_TEXT, RXNORM, TherapyEntry, terminology
+from app.knowledge.terminology import LONG_ACTING_FORM, MAX_CACHED_TEXT, TherapyEntry, terminology
 
 
 class NaltrexoneProduct(StrEnum):
