@@ -239,7 +239,7 @@ class _Renderer:
                     "current_mg": format_mg(finding.current_dose_mg),
                     "weeks_on_therapy": finding.weeks_on_therapy,
                     "weeks_at_target": finding.weeks_at_target,
-                    "general": self.texts.evidence.general,
+                    "general": self.evidence_values(())[0]["general"],
                 }
                 return self.card(CardKind.ldn_reassess_due, values)
             case LdnCandidate(conditions=conditions, tried=tried):

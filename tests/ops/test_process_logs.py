@@ -12,9 +12,16 @@ import httpx
 
 from devtools.fhir_server import FhirServerConfig, create_fhir_app
 from devtools.fixtures import hook_request, scenario
-from tests.ops.server_process import PROJECT_ROOT, serve
-from tests.security.support import asgi_server, bearer, es384_key, jwks, mint, write_issuers
-from tests.support.servers import free_port
+from tests.ops.server_process import serve
+from tests.security.support import (
+    asgi_server,
+    bearer,
+    es384_key,
+    jwks,
+    mint,
+    write_issuers,
+)
+from tests.support.servers import PROJECT_ROOT, free_port
 
 SERVICE = "/cds-services/ldn-order-select"
 ACCESS_TOKEN = "ehr-access-token-process-91ab"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -63,16 +64,23 @@ class RunningProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group (workers too): no shutdown hooks, no flushing."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
+
+def _stop(running: RunningProcess) -> None:
+    """SIGTERM the process group, SIGKILL it if it has not exited within 10 s."""
+    if running.process.poll() is not None:
         return
-    process.terminate()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(running.process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=5)
+        running.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+        running.kill()
 
 
 @contextlib.contextmanager
@@ -83,26 +91,34 @@ def running_process(
     ready_path: str,
     env: Mapping[str, str] | None = None,
     timeout: float = 20.0,
+    log_path: Path | None = None,
 ) -> Iterator[RunningProcess]:
-    """Start ``command`` (which must listen on ``port``), wait until it answers, always stop it."""
+    """Start ``command`` (which must listen on ``port``), wait until it answers, always stop it.
+
+    The process gets its own process group, so stopping it also stops any workers it
+    forked. Its output goes to ``log_path`` (kept), or to a temporary file (removed).
+    """
     base_url = f"http://{LOOPBACK}:{port}"
-    log_file = tempfile.NamedTemporaryFile(prefix="ldn-cds-test-", suffix=".log", delete=False)
+    keep_log = log_path is not None
+    if log_path is None:
+        with tempfile.NamedTemporaryFile(prefix="ldn-cds-test-", suffix=".log", delete=False) as temporary:
+            log_path = Path(temporary.name)
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    process = subprocess.Popen(
-        list(command), cwd=PROJECT_ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT
-    )
-    running = RunningProcess(base_url=base_url, process=process, log_path=Path(log_file.name))
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            list(command), cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    running = RunningProcess(base_url=base_url, process=process, log_path=log_path)
     try:
         try:
             wait_until_ready(base_url + ready_path, timeout=timeout, alive=lambda: process.poll() is None)
         except (RuntimeError, TimeoutError) as exc:
-            _stop(process)
             raise RuntimeError(f"{' '.join(command)} did not start: {exc}\n--- log ---\n{running.log()}") from exc
         yield running
     finally:
-        _stop(process)
-        log_file.close()
-        Path(log_file.name).unlink(missing_ok=True)
+        _stop(running)
+        if not keep_log:
+            log_path.unlink(missing_ok=True)
 
 
 def python_command(*args: str) -> list[str]:
