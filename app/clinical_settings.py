@@ -12,15 +12,35 @@ from pydantic import BaseModel
 class ClinicalSettings(BaseModel):
     """Clinical thresholds. Override one with e.g. ``CDS_CLINICAL__REFRACTORY_MIN_AGENTS=3``."""
 
-    # FDA naltrexone HCl tablet label (REVIA, rev. 10/2013), Dosage & Administration:
-    # "An opioid-free interval of a minimum of 7 to 10 days is recommended for patients
-    # previously dependent on short-acting opioids." We take the upper bound: a card that
-    # fires on day 8 is safer than a withdrawal. Written for 50 mg; extrapolated to LDN.
+    # --- Opioid-free window: days that must pass after the LAST POSSIBLE USE of an opioid
+    # (app/rules/last_use.py) before naltrexone may start.
+    # FDA naltrexone HCl tablet label (REVIA, rev. 10/2013), Dosage & Administration: "An
+    # opioid-free interval of a minimum of 7 to 10 days is recommended for patients previously
+    # dependent on short-acting opioids." The label gives a range; we take its upper end, 10:
+    # a card that still fires on day 8 costs less than precipitated withdrawal. Written for
+    # 50 mg naltrexone; applied to low-dose naltrexone by extrapolation (the cards say so).
     opioid_free_days_short_acting: int = 10
-    # Same label: patients transitioning from buprenorphine or methadone "may be vulnerable
-    # to precipitation of withdrawal symptoms for as long as 2 weeks". We apply it to
-    # extended-release and transdermal products too (long-acting exposure).
-    opioid_free_days_long_acting: int = 14
+    # Same label: patients transitioning from buprenorphine or methadone "may be vulnerable to
+    # precipitation of withdrawal symptoms for as long as 2 weeks".
+    opioid_free_days_methadone_buprenorphine: int = 14
+    # Other extended-release and transdermal opioids: no verified source gives a window. This
+    # service's own extrapolation of the label's 2 weeks for long-acting agonists; the card says so.
+    opioid_free_days_extended_release: int = 14
+
+    # --- How long naltrexone keeps blocking opioids.
+    # VIVITROL (naltrexone extended-release injectable suspension) label §5.1: it "blocks the
+    # effects of exogenous opioids for approximately 28 days after administration".
+    naltrexone_er_blockade_days: int = 28
+    # Oral naltrexone blocks while it is taken. Days after its supply ends that we still count
+    # it as blocking: this service's own margin (no verified source gives a figure), for a
+    # supply started a day or two late.
+    naltrexone_oral_blockade_margin_days: int = 3
+
+    # --- A record whose end of use is unknown (free-text dosing, no quantity, an open-ended
+    # patient report, as-needed dosing): how long from its start a supply may be assumed to
+    # last before it no longer matters. This service's choice: 90 days is the longest supply
+    # commonly handed over at once (a "90-day fill").
+    max_assumed_supply_days: int = 90
 
     # LDN dose range per administration, mg. Source article: "LDN at 1.5-4.5 mg nightly";
     # Toljan & Vrooman 2018 define LDN as 1-5 mg/day; the lower bound 0.5 mg admits

@@ -29,6 +29,7 @@ _TYPE_TO_KEY = {
     "MedicationRequest": "medicationRequests",
     "MedicationStatement": "medicationStatements",
     "MedicationDispense": "medicationDispenses",
+    "MedicationAdministration": "medicationAdministrations",
     "Condition": "conditions",
 }
 
@@ -40,8 +41,8 @@ class Scenario:
     hook: str
     orders: tuple[str, ...]
     description: str
-    expect_opioid_conflict: bool | None
-    expect_reverse_conflict: bool | None
+    cards: frozenset[str]  # the card kinds (topic codes) the service must answer with, exactly
+    titration: frozenset[str]  # the card kinds among them that carry the LDN titration order
 
 
 @cache
@@ -54,8 +55,8 @@ def scenarios() -> tuple[Scenario, ...]:
             hook=s["hook"],
             orders=tuple(s.get("orders", ())),
             description=s.get("description", ""),
-            expect_opioid_conflict=s.get("expect_opioid_conflict"),
-            expect_reverse_conflict=s.get("expect_reverse_conflict"),
+            cards=frozenset(s["cards"]),
+            titration=frozenset(s.get("titration", ())),
         )
         for s in raw
     )
@@ -159,7 +160,8 @@ def hook_request(
             "token_type": "Bearer",
             "expires_in": 300,
             "scope": "patient/MedicationRequest.read patient/MedicationStatement.read "
-            "patient/MedicationDispense.read patient/Condition.read patient/Patient.read",
+            "patient/MedicationDispense.read patient/MedicationAdministration.read patient/Condition.read "
+            "patient/Patient.read",
             "subject": "ldn-cds",
             "patient": patient_id,
         }

@@ -30,6 +30,7 @@ class CardKind(Enum):
     ldn_reassess_due = ("ldn-reassess-due", 13)
     ldn_candidate = ("ldn-candidate", 14)
     opioid_exposure_on_ldn = ("opioid-exposure-on-ldn", 15)
+    opioid_dependence_on_record = ("opioid-dependence-on-record", 16)
 
     def __init__(self, slug: str, number: int):
         self.slug = slug

@@ -9,12 +9,14 @@ from typing import Any
 
 from app.cards.kinds import CardKind, new_card_uuid
 from app.cards.templates import CardTexts
+from app.cards.timeline_text import blockade_line, blockade_until, day_text, is_oral, opioid_line
 from app.cards.titration_order import format_mg, titration_order
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import DataGap, MedicationUse
+from app.fhir.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass
 from app.protocol.models import Action, Card, Link, Suggestion
+from app.rules.exposure import Exposure
 from app.rules.findings import (
     DoseConcern,
     Finding,
@@ -25,7 +27,7 @@ from app.rules.findings import (
     NaltrexoneBlocksOpioid,
     NaltrexoneDoseConcern,
     OpioidConflict,
-    OpioidExposure,
+    OpioidDependenceOnRecord,
     OpioidExposureOnLdn,
     OpioidStatusUnchecked,
     Stance,
@@ -39,6 +41,7 @@ _GAP_NAMES = {
     "MedicationRequest": "prescriptions",
     "MedicationStatement": "reported medications",
     "MedicationDispense": "dispensing records",
+    "MedicationAdministration": "administration records",
     "Medication": "some medication details",
     "Condition": "diagnoses",
 }
@@ -68,7 +71,11 @@ class RenderContext:
         c = self.clinical
         return {
             "short_days": c.opioid_free_days_short_acting,
-            "long_days": c.opioid_free_days_long_acting,
+            "agonist_days": c.opioid_free_days_methadone_buprenorphine,
+            "er_days": c.opioid_free_days_extended_release,
+            "er_blockade_days": c.naltrexone_er_blockade_days,
+            "oral_margin_days": c.naltrexone_oral_blockade_margin_days,
+            "cap_days": c.max_assumed_supply_days,
             "start_mg": format_mg(c.titration_start_mg),
             "step_mg": format_mg(c.titration_step_mg),
             "step_weeks": c.titration_step_weeks,
@@ -78,15 +85,7 @@ class RenderContext:
         }
 
 
-def _day(value: date | None) -> str:
-    return value.isoformat() if value else "date not recorded"
-
-
-def _exposure_line(exposure: OpioidExposure) -> str:
-    line = f"- **{exposure.use.name}**: {exposure.reason.value}"
-    if exposure.interval_days is not None:
-        return f"{line}, supply until {_day(exposure.on)} ({exposure.interval_days}-day opioid-free interval after that)"
-    return f"{line}, since {_day(exposure.on)}"
+_day = day_text
 
 
 def _names(values: Iterable[str], limit: int = 3) -> str:
@@ -97,6 +96,23 @@ def _names(values: Iterable[str], limit: int = 3) -> str:
 
 def _gap_text(gaps: Sequence[DataGap]) -> str:
     return _names((_GAP_NAMES.get(g.resource_type, g.resource_type) for g in gaps), limit=4)
+
+
+def _opioid_names(exposures: Iterable[Exposure]) -> str:
+    return _names(i for e in exposures for i in e.use.drug.opioid_ingredients)
+
+
+def _unchecked_text(uncertain: Sequence[Exposure], gaps: Sequence[DataGap]) -> str:
+    """What could not be checked, for a summary: opioids whose end is unknown, unread record parts."""
+    parts = [f"{i}: end of use unknown" for e in uncertain for i in e.use.drug.opioid_ingredients]
+    parts += [_GAP_NAMES.get(g.resource_type, g.resource_type) for g in gaps]
+    return _names(parts, limit=3)
+
+
+def _diagnosis_line(condition: ConditionEntry) -> str:
+    state = "in remission per record" if condition.in_remission else (condition.clinical_status or "status not recorded")
+    onset = f", onset {_day(condition.onset)}" if condition.onset else ""
+    return f"- **{condition.name}** ({state}{onset})"
 
 
 def _tried_text(tried: Sequence[TriedAgent]) -> str:
@@ -201,25 +217,48 @@ class _Renderer:
 
     def render(self, finding: Finding) -> Card:
         match finding:
-            case OpioidConflict(naltrexone_order=order, exposures=exposures, gaps=gaps):
+            case OpioidConflict(naltrexone_order=order, exposures=exposures, uncertain=uncertain, gaps=gaps):
                 kind = CardKind.opioid_conflict
+                notes = []
+                if uncertain:
+                    notes.append("Also possibly still in use:\n" + self.opioid_lines(uncertain))
+                if gaps:
+                    notes.append(f"This service also could not read: {_gap_text(gaps)}.")
                 values = {
                     "order": order.name,
-                    "opioids": _names(i for e in exposures for i in e.use.drug.opioid_ingredients),
-                    "exposures": "\n".join(_exposure_line(e) for e in exposures),
-                    "gap_note": f"\nThis service also could not read: {_gap_text(gaps)}." if gaps else "",
+                    "opioids": _opioid_names(exposures),
+                    "exposures": self.opioid_lines(exposures),
+                    "also": ("\n\n" + "\n\n".join(notes)) if notes else "",
                 }
                 return self.card(kind, values, suggestions=self.delete_order(kind, order))
-            case OpioidStatusUnchecked(naltrexone_order=order, gaps=gaps):
-                values = {"order": order.name, "missing": _gap_text(gaps), "missing_detail": _gap_text(gaps)}
+            case OpioidStatusUnchecked(naltrexone_order=order, uncertain=uncertain, gaps=gaps):
+                lines = [self.opioid_lines(uncertain)] if uncertain else []
+                if gaps:
+                    lines.append(f"- Not read: {_gap_text(gaps)}. No opioid was found in what was read, which is not the same as no opioid.")
+                values = {"order": order.name, "missing": _unchecked_text(uncertain, gaps), "unchecked": "\n".join(lines)}
                 return self.card(CardKind.opioid_status_unchecked, values)
-            case NaltrexoneBlocksOpioid(opioid_order=order, naltrexone=naltrexone):
+            case NaltrexoneBlocksOpioid(opioid_order=order, blockades=blockades):
+                margin = self.numbers["oral_margin_days"]
                 values = {
                     "opioid_order": order.name,
                     "opioid": _names(order.drug.opioid_ingredients) or order.name,
-                    "naltrexone_lines": self.naltrexone_lines(naltrexone),
+                    "until": blockade_until(blockades),
+                    "naltrexone_lines": "\n".join(blockade_line(b) for b in blockades),
+                    "oral_margin_note": (
+                        f" Oral naltrexone is counted as blocking for {margin} days after its supply ends"
+                        " (this service's own margin)."
+                        if any(is_oral(b) for b in blockades)
+                        else ""
+                    ),
                 }
                 return self.card(CardKind.naltrexone_blocks_opioid, values)
+            case OpioidDependenceOnRecord(naltrexone_order=order, diagnoses=diagnoses):
+                values = {
+                    "order": order.name,
+                    "diagnoses": _names(c.name for c in diagnoses),
+                    "diagnosis_lines": "\n".join(_diagnosis_line(c) for c in diagnoses),
+                }
+                return self.card(CardKind.opioid_dependence_on_record, values)
             case UnsupportedFhirVersion(resource_type=resource_type):
                 return self.card(CardKind.fhir_version_unsupported, {"resource_type": resource_type})
             case LdnPositioning():
@@ -249,18 +288,16 @@ class _Renderer:
                 return self.card(kind, values, suggestions=self.titration(kind, None), extra_links=links)
             case OpioidExposureOnLdn(naltrexone=naltrexone, exposures=exposures):
                 values = {
-                    "opioids": _names(i for e in exposures for i in e.use.drug.opioid_ingredients),
-                    "exposures": "\n".join(_exposure_line(e) for e in exposures),
-                    "naltrexone_lines": self.naltrexone_lines(naltrexone),
+                    "opioids": _opioid_names(exposures),
+                    "exposures": self.opioid_lines(exposures, naltrexone_start=False),
+                    "naltrexone_lines": "\n".join(blockade_line(b) for b in naltrexone),
                 }
                 return self.card(CardKind.opioid_exposure_on_ldn, values)
         raise TypeError(f"no card for {type(finding).__name__}")
 
-    @staticmethod
-    def naltrexone_lines(uses: Sequence[MedicationUse]) -> str:
-        return "\n".join(
-            f"- **{u.name}**: {u.source.value} {u.status or 'status not recorded'}, since {_day(u.started)}" for u in uses
-        )
+    def opioid_lines(self, exposures: Sequence[Exposure], *, naltrexone_start: bool = True) -> str:
+        cap = self.ctx.clinical.max_assumed_supply_days
+        return "\n".join(opioid_line(e, cap, naltrexone_start=naltrexone_start) for e in exposures)
 
     def positioning(self, finding: LdnPositioning) -> Card:
         kind = _POSITIONING_KIND[finding.stance]

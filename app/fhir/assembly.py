@@ -29,6 +29,8 @@ from app.fhir.record import DataGap, GapReason, MedicationSource, MedicationUse,
 T = TypeVar("T")
 
 _SOURCES = {source.value: source for source in MedicationSource}
+# The prefetch keys that hold medication records, each read as a MedicationUse.
+_MEDICATION_KEYS = ("medicationRequests", "medicationStatements", "medicationDispenses", "medicationAdministrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
 
     medications = _medication_index([*resources.values(), hook.draft_orders])
     medication_resources = [
-        *(r for key in ("medicationRequests", "medicationStatements", "medicationDispenses") for r in resources[key]),
+        *(r for key in _MEDICATION_KEYS for r in resources[key]),
         *hook.draft_orders,
     ]
     unresolved = {
@@ -107,7 +109,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
                 gaps.append(DataGap("Medication", GapReason.incomplete))
 
     history: list[MedicationUse] = []
-    for key in ("medicationRequests", "medicationStatements", "medicationDispenses"):
+    for key in _MEDICATION_KEYS:
         for resource in resources[key]:
             source = _SOURCES.get(resource.get("resourceType", ""))
             if source is not None and (use := medication_use(resource, source, medications)) is not None:

@@ -8,16 +8,20 @@ never an error. Only what the rules need is read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from app.fhir.record import ConditionEntry, DoseStep, MedicationSource, MedicationUse
-from app.knowledge.conditions import classify_condition
+from app.fhir.dosage import daily_use
+from app.fhir.record import ConditionEntry, DoseStep, MedicationSource, MedicationUse, SupplyFacts
+from app.fhir.values import Json, as_dict, as_list, as_str, number, parse_date
+from app.knowledge.conditions import classify_condition, in_remission
 from app.knowledge.dose import dose_mg_from_quantity, dose_mg_from_text
 from app.knowledge.medications import NOT_A_KNOWN_DRUG, classify_medication
 from app.knowledge.terminology import RXNORM, canonical_system
+from app.knowledge.strength import Strength, strength_from_names, strength_from_ratio
+from app.knowledge.units import amount
 
-Json = dict[str, Any]
+__all__ = ["Json", "as_dict", "as_list", "as_str", "parse_date"]  # re-exported for assembly
 
 _INACTIVE_CONDITION = frozenset({"inactive", "remission", "resolved"})
 _UNTRUSTED_CONDITION = frozenset({"refuted", "entered-in-error"})
@@ -31,50 +35,13 @@ _MAX_CODINGS = 16
 # Longer than any supply or titration step; beyond it a value is a data error, not a plan.
 _MAX_DURATION_DAYS = 3660
 _DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30}
-
-
-def as_dict(value: Any) -> Json:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    """FHIR arrays; some clients send a single object where an array belongs."""
-    if isinstance(value, list):
-        return value
-    return [value] if isinstance(value, dict) else []
-
-
-def as_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+# More refills than any prescription allows: beyond it the number is a data error.
+_MAX_REPEATS = 100
 
 
 def _name(value: Any) -> str | None:
     text = as_str(value)
     return text[:_MAX_NAME_CHARS] if text else None
-
-
-def parse_date(value: Any) -> date | None:
-    """FHIR date/dateTime/instant -> its calendar date (partial dates -> first day)."""
-    text = as_str(value)
-    if text is None:
-        return None
-    try:
-        if len(text) >= 10:
-            return date.fromisoformat(text[:10])
-        if len(text) == 7:
-            return date.fromisoformat(text + "-01")
-        if len(text) == 4:
-            return date(int(text), 1, 1)
-    except ValueError:
-        return None
-    return None
-
-
-def _add_days(day: date | None, days: int) -> date | None:
-    try:
-        return day + timedelta(days=days) if day else None
-    except OverflowError:  # whenHandedOver "9999-12-31" plus a supply
-        return date.max
 
 
 def read_concept(concept: Any) -> tuple[str | None, list[tuple[str, str | None, str | None]]]:
@@ -129,8 +96,8 @@ def dose_steps(dosages: Any) -> tuple[DoseStep, ...]:
             dose = _quantity_mg(as_dict(dose_and_rate).get("doseQuantity"))
             if dose is not None:
                 break
-        if dose is None:  # STU3 shape, still sent by some clients
-            dose = _quantity_mg(dosage.get("doseQuantity"))
+        if dose is None:  # STU3 shape, still sent by some clients; MedicationAdministration.dosage.dose
+            dose = _quantity_mg(dosage.get("doseQuantity")) or _quantity_mg(dosage.get("dose"))
         text = as_str(dosage.get("text")) or as_str(dosage.get("patientInstruction"))
         if dose is None:
             dose = dose_mg_from_text(text)
@@ -171,7 +138,7 @@ def medication_use(
     *,
     is_draft: bool = False,
 ) -> MedicationUse | None:
-    """One MedicationRequest/Statement/Dispense.
+    """One MedicationRequest/Statement/Dispense/Administration.
 
     ``None`` for entered-in-error, and for drugs no rule is about (not an opioid,
     naltrexone or standard therapy): a heavy record is mostly those, and their
@@ -200,27 +167,16 @@ def medication_use(
     drug = classify_medication(rxnorm, names)
     if drug is NOT_A_KNOWN_DRUG:
         return None
-    # Only naltrexone needs its dose read (dose class, titration state).
+    # Only naltrexone needs its dose read (dose class, titration state); only opioids and
+    # naltrexone need their timeline (exposure, blockade).
     wants_dose = drug.naltrexone is not None
-
-    if source is MedicationSource.request:
-        started = parse_date(resource.get("authoredOn"))
-        supply_end = None
-        steps = dose_steps(resource.get("dosageInstruction")) if wants_dose else ()
-    elif source is MedicationSource.statement:
-        period = as_dict(resource.get("effectivePeriod"))
-        started = (
-            parse_date(period.get("start"))
-            or parse_date(resource.get("effectiveDateTime"))
-            or parse_date(resource.get("dateAsserted"))
-        )
-        supply_end = parse_date(period.get("end"))
-        steps = dose_steps(resource.get("dosage")) if wants_dose else ()
-    else:
-        started = parse_date(resource.get("whenHandedOver")) or parse_date(resource.get("whenPrepared"))
-        days = _duration_days(resource.get("daysSupply"))
-        supply_end = _add_days(started, days) if days is not None else started
-        steps = dose_steps(resource.get("dosageInstruction")) if wants_dose else ()
+    wants_supply = wants_dose or drug.is_opioid
+    dosage = _dosage_of(resource, source)
+    supply = (
+        _supply_facts(resource, source, dosage, _product_strength(medication, names))
+        if wants_supply
+        else SupplyFacts(start=_start(resource, source))
+    )
 
     return MedicationUse(
         source=source,
@@ -228,12 +184,86 @@ def medication_use(
         status=status,
         name=names[0] if names else "unnamed medication",
         drug=drug,
-        started=started,
-        supply_end=supply_end,
-        dose_steps=steps,
+        started=supply.start,
+        supply=supply,
+        dose_steps=dose_steps(dosage) if wants_dose else (),
         strength_mg=strength if wants_dose else None,
         dose_mg_in_name=next((d for d in map(dose_mg_from_text, names) if d is not None), None) if wants_dose else None,
         is_draft=is_draft,
+    )
+
+
+def _dosage_of(resource: Json, source: MedicationSource) -> Any:
+    if source is MedicationSource.statement:
+        return resource.get("dosage")
+    if source is MedicationSource.administration:
+        return as_list(resource.get("dosage"))  # a single Dosage-like element
+    return resource.get("dosageInstruction")
+
+
+def _start(resource: Json, source: MedicationSource) -> date | None:
+    """The day the record begins: written, started, handed over, or given."""
+    if source is MedicationSource.request:
+        return parse_date(resource.get("authoredOn"))
+    if source is MedicationSource.dispense:
+        return parse_date(resource.get("whenHandedOver")) or parse_date(resource.get("whenPrepared"))
+    period = as_dict(resource.get("effectivePeriod"))
+    return (
+        parse_date(period.get("start"))
+        or parse_date(resource.get("effectiveDateTime"))
+        or (parse_date(resource.get("dateAsserted")) if source is MedicationSource.statement else None)
+        or parse_date(period.get("end"))
+    )
+
+
+def _product_strength(medication: Json | None, names: list[str]) -> Strength | None:
+    """mg per unit: a single-ingredient Medication's strength ratio, else the one strength the names give."""
+    if medication is not None:
+        ingredients = as_list(medication.get("ingredient"))
+        if len(ingredients) == 1:
+            ratio = as_dict(as_dict(ingredients[0]).get("strength"))
+            numerator, denominator = as_dict(ratio.get("numerator")), as_dict(ratio.get("denominator"))
+            found = strength_from_ratio(
+                amount(numerator.get("value"), numerator.get("unit"), numerator.get("code")),
+                amount(denominator.get("value"), denominator.get("unit"), denominator.get("code")) if denominator else None,
+            )
+            if found is not None:
+                return found
+    return strength_from_names(names)
+
+
+def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, strength: Strength | None) -> SupplyFacts:
+    start = _start(resource, source)
+    if source in (MedicationSource.statement, MedicationSource.administration):
+        period = as_dict(resource.get("effectivePeriod"))
+        return SupplyFacts(
+            start=start,
+            asserted=parse_date(resource.get("dateAsserted")),
+            stated_end=parse_date(period.get("end")) or parse_date(resource.get("effectiveDateTime")),
+        )
+    daily, free_text = daily_use(dosage)
+    if source is MedicationSource.dispense:
+        quantity = as_dict(resource.get("quantity"))
+        return SupplyFacts(
+            start=start,
+            supply_days=_duration_days(resource.get("daysSupply")),
+            quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
+            daily=daily,
+            free_text_dosing=free_text,
+            strength=strength,
+        )
+    dispense = as_dict(resource.get("dispenseRequest"))
+    quantity = as_dict(dispense.get("quantity"))
+    repeats = number(dispense.get("numberOfRepeatsAllowed"))
+    return SupplyFacts(
+        start=start,
+        supply_days=_duration_days(dispense.get("expectedSupplyDuration")),
+        quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
+        repeats=int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0,
+        validity_end=parse_date(as_dict(dispense.get("validityPeriod")).get("end")),
+        daily=daily,
+        free_text_dosing=free_text,
+        strength=strength,
     )
 
 
@@ -288,4 +318,7 @@ def condition_entry(resource: Json) -> ConditionEntry | None:
         # A missing clinicalStatus is read as active: problem lists often omit it.
         active=clinical not in _INACTIVE_CONDITION and verification not in _UNTRUSTED_CONDITION,
         onset=parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate")),
+        in_remission=clinical == "remission" or in_remission(((s, c) for s, c, _ in concept_codings if c), names),
+        clinical_status=clinical,
+        refuted=verification == "refuted",
     )

@@ -8,13 +8,16 @@ from urllib.parse import quote
 
 PATIENT_KEY = "patient"
 
-# Unfiltered by status: the treatment history needs stopped and completed medications
-# too; only entered-in-error is dropped, during assembly.
+# Unfiltered by status: a completed or stopped opioid may still be inside its opioid-free
+# window, and the treatment history needs finished therapies too; only entered-in-error is
+# dropped, during assembly. MedicationAdministration: an extended-release naltrexone injection
+# is often recorded only as given.
 PREFETCH_TEMPLATES: dict[str, str] = {
     PATIENT_KEY: "Patient/{{context.patientId}}",
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "medicationDispenses": "MedicationDispense?patient={{context.patientId}}",
+    "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
 }
 
@@ -23,6 +26,7 @@ RECORD_KEYS: dict[str, str] = {
     "medicationRequests": "MedicationRequest",
     "medicationStatements": "MedicationStatement",
     "medicationDispenses": "MedicationDispense",
+    "medicationAdministrations": "MedicationAdministration",
     "conditions": "Condition",
 }
 
@@ -33,6 +37,7 @@ FALLBACK_INCLUDES: dict[str, str] = {
     "medicationRequests": "MedicationRequest:medication",
     "medicationStatements": "MedicationStatement:medication",
     "medicationDispenses": "MedicationDispense:medication",
+    "medicationAdministrations": "MedicationAdministration:medication",
 }
 
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")

@@ -12,12 +12,48 @@ from enum import StrEnum
 
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.medications import DrugProfile
+from app.knowledge.strength import Strength
+from app.knowledge.units import Amount
 
 
 class MedicationSource(StrEnum):
     request = "MedicationRequest"
     statement = "MedicationStatement"
     dispense = "MedicationDispense"
+    administration = "MedicationAdministration"
+
+
+@dataclass(frozen=True, slots=True)
+class DailyUse:
+    """How much of the product the dosing uses per day, in the dose's unit.
+
+    For regular dosing the smallest amount the instructions allow (a supply lasts
+    longest at it); for as-needed dosing the most allowed, so a supply read from it
+    runs out no *earlier* than computed and possibly later.
+    """
+
+    amount: Amount
+    as_needed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyFacts:
+    """What a record states about when the drug was (or can be) taken, read as written.
+
+    No judgement here: ``app/rules/last_use.py`` turns these facts into the last
+    day the drug could have been taken.
+    """
+
+    start: date | None = None  # authoredOn / effective start / whenHandedOver / administered
+    asserted: date | None = None  # MedicationStatement.dateAsserted
+    stated_end: date | None = None  # effectivePeriod.end, effectiveDateTime (a stated last day)
+    supply_days: int | None = None  # expectedSupplyDuration / daysSupply
+    quantity: Amount | None = None  # dispenseRequest.quantity (one fill) / dispensed quantity
+    repeats: int = 0  # numberOfRepeatsAllowed
+    validity_end: date | None = None  # dispenseRequest.validityPeriod.end
+    daily: DailyUse | None = None  # from structured dosing; None when absent or free text only
+    free_text_dosing: bool = False  # dosing given only as text
+    strength: Strength | None = None  # mg per unit of the product, to turn a mg dose into units
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +73,8 @@ class MedicationUse:
     status: str  # lower-case FHIR status; "" when the resource has none
     name: str  # what a clinician would call it, for card text
     drug: DrugProfile
-    started: date | None = None  # authoredOn / effective start / whenHandedOver
-    supply_end: date | None = None  # dispense: handed over + daysSupply; statement: period end
+    started: date | None = None  # authoredOn / effective start / whenHandedOver / administered
+    supply: SupplyFacts = SupplyFacts()  # read only for opioids and naltrexone
     dose_steps: tuple[DoseStep, ...] = ()
     strength_mg: float | None = None  # Medication ingredient strength, per unit
     dose_mg_in_name: float | None = None  # "naltrexone 4.5 mg capsule"
@@ -64,6 +100,10 @@ class ConditionEntry:
     kinds: frozenset[ConditionKind]
     active: bool  # clinically active and not refuted / entered-in-error
     onset: date | None = None
+    # clinicalStatus "remission", or a code or text that says "in remission" (F11.21)
+    in_remission: bool = False
+    clinical_status: str | None = None  # lower-case code as recorded; None when absent
+    refuted: bool = False  # verificationStatus refuted
 
 
 class GapReason(StrEnum):

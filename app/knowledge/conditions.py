@@ -50,9 +50,16 @@ _NAMES = {
     "painful diabetic neuropathy": ConditionKind.painful_diabetic_neuropathy,
     "neuropathic corneal pain": ConditionKind.neuropathic_corneal_pain,
     "opioid use disorder": ConditionKind.opioid_use_disorder,
+    "opioid dependence": ConditionKind.opioid_use_disorder,
+    "opiate dependence": ConditionKind.opioid_use_disorder,
+    "opioid withdrawal": ConditionKind.opioid_use_disorder,
+    "long-term opioid therapy": ConditionKind.long_term_opioid_use,
+    "long term opioid therapy": ConditionKind.long_term_opioid_use,
     "alcohol use disorder": ConditionKind.alcohol_use_disorder,
 }
 _NAME_PATTERN = re.compile(r"\b(" + "|".join(re.escape(n) for n in _NAMES) + r")\b", re.I)
+
+_REMISSION_TEXT = re.compile(r"\bin remission\b", re.I)
 
 # An ICD-10-CM code belongs to a group if it, or one of its ancestors, is listed:
 # descendants share their ancestor's prefix (G35 -> G35.A, M79.7 -> M79.7x).
@@ -84,3 +91,12 @@ def _classify(codings: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> f
             for match in _NAME_PATTERN.finditer(name or ""):
                 kinds.add(_NAMES[match.group(1).lower()])
     return frozenset(ConditionKind(k) for k in kinds)
+
+
+def in_remission(codings: Iterable[tuple[str, str]], names: Iterable[str]) -> bool:
+    """Whether the diagnosis itself says "in remission" (F11.21, SNOMED 191821007, or its text)."""
+    remission = terminology().remission_codes
+    for system, code in codings:
+        if (system, normalise_icd10(code) if system == ICD10CM else code) in remission:
+            return True
+    return any(_REMISSION_TEXT.search(name or "") for name in names)

@@ -32,8 +32,16 @@ _NALTREXONE_ROLE_TO_PRODUCT = {
     "naltrexone_bupropion_er": NaltrexoneProduct.bupropion_combination,
 }
 
-# Methadone and buprenorphine: the FDA naltrexone label's "as long as 2 weeks".
-_LONG_ACTING_INGREDIENTS = frozenset({"methadone", "buprenorphine", "levomethadyl", "levomethadone"})
+class OpioidClass(StrEnum):
+    """Which opioid-free window applies before naltrexone (see ``ClinicalSettings``)."""
+
+    short_acting = "short-acting"
+    # The FDA naltrexone label names these two: "as long as 2 weeks".
+    methadone_buprenorphine = "methadone or buprenorphine"
+    extended_release = "extended-release or transdermal"
+
+
+_AGONIST_THERAPY_INGREDIENTS = frozenset({"methadone", "buprenorphine", "levomethadyl", "levomethadone"})
 _NALTREXONE_WORD = re.compile(r"\b(naltrexone|revia|vivitrol|contrave|ldn|low[- ]dose naltrexone)\b", re.I)
 _BUPROPION_WORD = re.compile(r"\b(bupropion|contrave)\b", re.I)
 _INJECTABLE_WORD = re.compile(r"\b(vivitrol|injection|injectable|intramuscular|suspension)\b", re.I)
@@ -44,7 +52,7 @@ class DrugProfile:
     """Everything the rules need to know about one medication."""
 
     opioid_ingredients: tuple[str, ...] = ()
-    long_acting_opioid: bool = False
+    opioid_class: OpioidClass | None = None  # set exactly when opioid_ingredients is
     naltrexone: NaltrexoneProduct | None = None
     therapies: tuple[TherapyEntry, ...] = ()
 
@@ -118,16 +126,18 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
         # sequestered. Any product with an opioid agonist is an opioid, not naltrexone therapy.
         naltrexone = None
 
-    long_acting = bool(opioid_ingredients) and (
-        long_acting_brand
-        or bool(opioid_ingredients & _LONG_ACTING_INGREDIENTS)
-        or bool(LONG_ACTING_FORM.search(" | ".join([text, *code_displays])))
-    )
+    opioid_class: OpioidClass | None = None
+    if opioid_ingredients & _AGONIST_THERAPY_INGREDIENTS:
+        opioid_class = OpioidClass.methadone_buprenorphine
+    elif opioid_ingredients and (long_acting_brand or LONG_ACTING_FORM.search(" | ".join([text, *code_displays]))):
+        opioid_class = OpioidClass.extended_release
+    elif opioid_ingredients:
+        opioid_class = OpioidClass.short_acting
     if not (opioid_ingredients or naltrexone or therapies):
         return NOT_A_KNOWN_DRUG
     return DrugProfile(
         opioid_ingredients=tuple(sorted(opioid_ingredients)),
-        long_acting_opioid=long_acting,
+        opioid_class=opioid_class,
         naltrexone=naltrexone,
         therapies=tuple(therapies.values()),
     )

@@ -87,6 +87,8 @@ class Terminology:
     naltrexone_displays: dict[str, str]
     snomed_conditions: dict[str, frozenset[str]]
     icd10_conditions: dict[str, frozenset[str]]
+    # (canonical system, code) of diagnoses whose own name says "in remission" (F11.21 …)
+    remission_codes: frozenset[tuple[str, str]]
     therapy_codes: dict[str, TherapyEntry]
     therapy_words: dict[str, TherapyEntry]
 
@@ -140,18 +142,38 @@ def _load_naltrexone() -> tuple[dict[str, str], dict[str, str]]:
     return roles, displays
 
 
-def _load_conditions() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+# Rows that conditions.csv lists beside a condition group but marks, in its own
+# ``subtype`` column, as not being that condition. They are left unclassified.
+_NOT_THE_CONDITION_SUBTYPES = frozenset(
+    {
+        # "misuse indicator, not an OUD diagnosis": an overdose is not a use disorder.
+        "opioid poisoning/overdose (misuse indicator, not an OUD diagnosis)",
+    }
+)
+_IN_REMISSION = re.compile(r"\bin remission\b", re.IGNORECASE)
+
+
+def _load_conditions() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], frozenset[tuple[str, str]]]:
     snomed: dict[str, set[str]] = {}
     icd10: dict[str, set[str]] = {}
+    remission: set[tuple[str, str]] = set()
     for row in _rows("conditions.csv"):
+        if row["subtype"] in _NOT_THE_CONDITION_SUBTYPES:
+            continue
         system = canonical_system(row["system"])
+        code = normalise_icd10(row["code"]) if system == ICD10CM else row["code"]
         if system == SNOMED:
-            snomed.setdefault(row["code"], set()).add(row["condition"])
+            snomed.setdefault(code, set()).add(row["condition"])
         elif system == ICD10CM:
-            icd10.setdefault(normalise_icd10(row["code"]), set()).add(row["condition"])
+            icd10.setdefault(code, set()).add(row["condition"])
+        else:
+            continue
+        if _IN_REMISSION.search(row["display"]):
+            remission.add((system, code))
     return (
         {code: frozenset(v) for code, v in snomed.items()},
         {code: frozenset(v) for code, v in icd10.items()},
+        frozenset(remission),
     )
 
 
@@ -173,7 +195,7 @@ def _load_therapies() -> tuple[dict[str, TherapyEntry], dict[str, TherapyEntry]]
 def terminology() -> Terminology:
     opioid_codes, opioid_words, long_acting_brands = _load_opioids()
     naltrexone_roles, naltrexone_displays = _load_naltrexone()
-    snomed, icd10 = _load_conditions()
+    snomed, icd10, remission_codes = _load_conditions()
     therapy_codes, therapy_words = _load_therapies()
     return Terminology(
         opioid_codes=opioid_codes,
@@ -183,6 +205,7 @@ def terminology() -> Terminology:
         naltrexone_displays=naltrexone_displays,
         snomed_conditions=snomed,
         icd10_conditions=icd10,
+        remission_codes=remission_codes,
         therapy_codes=therapy_codes,
         therapy_words=therapy_words,
     )

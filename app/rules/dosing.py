@@ -9,10 +9,9 @@ from app.knowledge.dose import DoseClass
 from app.knowledge.medications import NaltrexoneProduct
 from app.rules.findings import DoseConcern, NaltrexoneDoseConcern
 from app.rules.ldn import dose_class, has_prior_ldn
+from app.rules.opioid_dependence import opioid_dependence_diagnoses
 from app.rules.positioning import studied_conditions
 
-# Standard-dose naltrexone is the treatment for these; a 50 mg order is then expected.
-_DEPENDENCE = frozenset({ConditionKind.opioid_use_disorder, ConditionKind.alcohol_use_disorder})
 _STANDARD_DOSES = frozenset({DoseClass.standard_oral, DoseClass.er_injectable})
 
 
@@ -30,11 +29,7 @@ def dose_concern(
         concern = DoseConcern.start_above_initial
     elif found is DoseClass.above_low_dose_max:
         concern = DoseConcern.above_ldn_max
-    elif (
-        found in _STANDARD_DOSES
-        and conditions
-        and not record.active_condition_kinds & _DEPENDENCE
-    ):
+    elif found in _STANDARD_DOSES and conditions and not _treats_a_use_disorder(record):
         concern = DoseConcern.standard_dose_with_ldn_condition
     elif found is DoseClass.unknown and order.drug.naltrexone is NaltrexoneProduct.unspecified:
         concern = DoseConcern.dose_unknown
@@ -48,3 +43,9 @@ def dose_concern(
         conditions=conditions,
         offer_titration=titration_allowed and not prior_ldn and concern is not DoseConcern.dose_unknown,
     )
+
+
+def _treats_a_use_disorder(record: PatientRecord) -> bool:
+    """Standard-dose naltrexone treats these; a 50 mg order is then expected."""
+    opioid = any(ConditionKind.opioid_use_disorder in c.kinds for c in opioid_dependence_diagnoses(record))
+    return opioid or ConditionKind.alcohol_use_disorder in record.active_condition_kinds

@@ -1,79 +1,91 @@
-"""Current opioid exposure and current naltrexone use, at a given date."""
+"""Opioid exposure and naltrexone blockade on a given day, from the last-use model.
+
+An opioid counts until its opioid-free window has passed after its last possible
+use; naltrexone counts as blocking until its supply ends plus a margin, or for
+about 28 days after an extended-release injection.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 
-from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
-from app.rules.findings import ExposureReason, OpioidExposure
 from app.clinical_settings import ClinicalSettings
-
-_CURRENT_REQUEST = {
-    "active": ExposureReason.active_request,
-    "on-hold": ExposureReason.on_hold_request,
-    "draft": ExposureReason.draft_request,
-}
-# A dispense that was cancelled or declined never reached the patient.
-_DISPENSE_NOT_HANDED_OVER = frozenset({"cancelled", "declined", "stopped", "preparation"})
+from app.fhir.record import MedicationUse, PatientRecord
+from app.knowledge.medications import NaltrexoneProduct, OpioidClass
+from app.rules.last_use import Judgement, Level, judge
 
 
-def opioid_free_interval_days(use: MedicationUse, clinical: ClinicalSettings) -> int:
-    if use.drug.long_acting_opioid:
-        return clinical.opioid_free_days_long_acting
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """One opioid or naltrexone record that still bears on today."""
+
+    use: MedicationUse
+    judgement: Judgement
+
+    @property
+    def level(self) -> Level:
+        return self.judgement.level
+
+
+def opioid_free_window_days(use: MedicationUse, clinical: ClinicalSettings) -> int:
+    if use.drug.opioid_class is OpioidClass.methadone_buprenorphine:
+        return clinical.opioid_free_days_methadone_buprenorphine
+    if use.drug.opioid_class is OpioidClass.extended_release:
+        return clinical.opioid_free_days_extended_release
     return clinical.opioid_free_days_short_acting
 
 
-def _current_reason(
-    use: MedicationUse, today: date, interval_days: Callable[[MedicationUse], int]
-) -> tuple[ExposureReason, date | None, int | None] | None:
-    if use.is_draft:
-        return ExposureReason.same_session_order, use.started, None
-    if use.source is MedicationSource.request:
-        reason = _CURRENT_REQUEST.get(use.status)
-        return (reason, use.started, None) if reason else None
-    if use.source is MedicationSource.statement:
-        return (ExposureReason.active_statement, use.started, None) if use.status == "active" else None
-    if use.status in _DISPENSE_NOT_HANDED_OVER or use.supply_end is None:
-        return None
-    days = interval_days(use)
-    if (today - use.supply_end).days < days:
-        return ExposureReason.recent_dispense, use.supply_end, days
-    return None
+def blockade_window_days(use: MedicationUse, clinical: ClinicalSettings) -> int:
+    if use.drug.naltrexone is NaltrexoneProduct.er_injectable_380mg:
+        return clinical.naltrexone_er_blockade_days
+    return clinical.naltrexone_oral_blockade_margin_days
 
 
-def current_opioid_exposure(
-    record: PatientRecord,
-    today: date,
-    clinical: ClinicalSettings,
-    exclude: Iterable[MedicationUse] = (),
-) -> tuple[OpioidExposure, ...]:
-    """Opioids the patient takes now or took within the opioid-free interval.
+def opioid_exposures(
+    record: PatientRecord, today: date, clinical: ClinicalSettings, exclude: Iterable[MedicationUse] = ()
+) -> tuple[Exposure, ...]:
+    """Opioids taken now, or possibly within their opioid-free window (levels exposure and possible).
 
     ``exclude`` leaves out the orders under consideration themselves.
     """
-    skipped = {id(use) for use in exclude}
-    exposures: list[OpioidExposure] = []
-    for use in (*record.medications, *record.draft_orders):
-        if id(use) in skipped or not use.drug.is_opioid:
-            continue
-        found = _current_reason(use, today, lambda u: opioid_free_interval_days(u, clinical))
-        if found:
-            reason, on, interval = found
-            exposures.append(OpioidExposure(use=use, reason=reason, on=on, interval_days=interval))
-    return tuple(exposures)
-
-
-def current_naltrexone(
-    record: PatientRecord, today: date, exclude: Iterable[MedicationUse] = ()
-) -> tuple[MedicationUse, ...]:
-    """Naltrexone the patient takes now: active orders or statements, unexpired supply."""
-    skipped = {id(use) for use in exclude}
-    return tuple(
-        use
-        for use in (*record.medications, *record.draft_orders)
-        if id(use) not in skipped
-        and use.drug.naltrexone is not None
-        # naltrexone blocks opioids while it is taken: no extra interval after supply ends
-        and _current_reason(use, today, lambda _: 1) is not None
+    return _bearing_on_today(
+        (u for u in _uses(record, exclude) if u.drug.is_opioid), today, clinical, opioid_free_window_days
     )
+
+
+def naltrexone_blockades(
+    record: PatientRecord, today: date, clinical: ClinicalSettings, exclude: Iterable[MedicationUse] = ()
+) -> tuple[Exposure, ...]:
+    """Naltrexone that blocks (or possibly still blocks) opioids today."""
+    return _bearing_on_today(
+        (u for u in _uses(record, exclude) if u.drug.naltrexone is not None), today, clinical, blockade_window_days
+    )
+
+
+def _uses(record: PatientRecord, exclude: Iterable[MedicationUse]) -> Iterable[MedicationUse]:
+    skipped = {id(use) for use in exclude}
+    return (use for use in (*record.medications, *record.draft_orders) if id(use) not in skipped)
+
+
+def _bearing_on_today(
+    uses: Iterable[MedicationUse],
+    today: date,
+    clinical: ClinicalSettings,
+    window: Callable[[MedicationUse, ClinicalSettings], int],
+) -> tuple[Exposure, ...]:
+    found: list[Exposure] = []
+    for use in uses:
+        judgement = judge(use, today, window(use, clinical), clinical)
+        if judgement.level >= Level.possible:
+            found.append(Exposure(use, judgement))
+    return tuple(found)
+
+
+def certain(exposures: Iterable[Exposure]) -> tuple[Exposure, ...]:
+    return tuple(e for e in exposures if e.level is Level.exposure)
+
+
+def uncertain(exposures: Iterable[Exposure]) -> tuple[Exposure, ...]:
+    return tuple(e for e in exposures if e.level is Level.possible)

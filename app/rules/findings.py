@@ -6,52 +6,50 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from app.fhir.record import DataGap, MedicationUse
+from app.fhir.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass
 from app.knowledge.therapies import TherapyClass
-
-
-class ExposureReason(StrEnum):
-    active_request = "active prescription"
-    on_hold_request = "prescription on hold"
-    draft_request = "unsigned prescription"
-    active_statement = "reported as currently taken"
-    recent_dispense = "recently dispensed"
-    same_session_order = "ordered in this session"
-
-
-@dataclass(frozen=True, slots=True)
-class OpioidExposure:
-    use: MedicationUse
-    reason: ExposureReason
-    on: date | None  # the date the reason rests on (authored, asserted, supply end)
-    interval_days: int | None = None  # opioid-free interval applied to a dispense
+from app.rules.exposure import Exposure
 
 
 @dataclass(frozen=True, slots=True)
 class OpioidConflict:
-    """Naltrexone is being ordered while the patient has current opioid exposure."""
+    """Naltrexone is being ordered while the patient has (or may have) opioids on board."""
 
     naltrexone_order: MedicationUse
-    exposures: tuple[OpioidExposure, ...]
+    exposures: tuple[Exposure, ...]  # inside the opioid-free window, or current
+    uncertain: tuple[Exposure, ...] = ()  # end of use unknown: may still be inside it
     gaps: tuple[DataGap, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class OpioidStatusUnchecked:
-    """Naltrexone is being ordered but part of the medication record could not be read."""
+    """Naltrexone is being ordered but opioid use could not be fully checked.
+
+    Part of the medication record could not be read, or an opioid's end of use is unknown.
+    """
 
     naltrexone_order: MedicationUse
-    gaps: tuple[DataGap, ...]
+    uncertain: tuple[Exposure, ...] = ()
+    gaps: tuple[DataGap, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class NaltrexoneBlocksOpioid:
-    """An opioid is being ordered for a patient who takes naltrexone."""
+    """An opioid is being ordered while naltrexone blocks (or may still block) opioids."""
 
     opioid_order: MedicationUse
-    naltrexone: tuple[MedicationUse, ...]
+    blockades: tuple[Exposure, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpioidDependenceOnRecord:
+    """Naltrexone is being ordered for a patient with opioid dependence, withdrawal or
+    long-term opioid therapy on the problem list."""
+
+    naltrexone_order: MedicationUse
+    diagnoses: tuple[ConditionEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +132,17 @@ class LdnCandidate:
 
 @dataclass(frozen=True, slots=True)
 class OpioidExposureOnLdn:
-    """patient-view: the patient takes naltrexone and has current opioid exposure."""
+    """patient-view: naltrexone blocks opioids today and the patient has opioid exposure."""
 
-    naltrexone: tuple[MedicationUse, ...]
-    exposures: tuple[OpioidExposure, ...]
+    naltrexone: tuple[Exposure, ...]
+    exposures: tuple[Exposure, ...]
 
 
 Finding = (
     OpioidConflict
     | OpioidStatusUnchecked
     | NaltrexoneBlocksOpioid
+    | OpioidDependenceOnRecord
     | UnsupportedFhirVersion
     | LdnPositioning
     | NaltrexoneDoseConcern

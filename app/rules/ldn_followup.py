@@ -6,7 +6,9 @@ from datetime import date
 
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
-from app.rules.exposure import current_naltrexone, current_opioid_exposure
+from app.rules.exposure import Exposure, certain, naltrexone_blockades, opioid_exposures
+from app.rules.last_use import StatusMeaning
+from app.rules.opioid_dependence import opioid_dependence_diagnoses
 from app.rules.findings import (
     Finding,
     LdnCandidate,
@@ -26,23 +28,35 @@ def _weeks(since: date, today: date) -> int:
 
 
 def patient_view_findings(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
-    naltrexone = current_naltrexone(record, today)
-    exposures = current_opioid_exposure(record, today, clinical)
+    blocking = naltrexone_blockades(record, today, clinical)
+    opioids = opioid_exposures(record, today, clinical)
+    naltrexone, exposures = certain(blocking), certain(opioids)
     if naltrexone and exposures:
         return [OpioidExposureOnLdn(naltrexone=naltrexone, exposures=exposures)]
 
-    current_ldn = [u for u in naltrexone if is_ldn(u, clinical) and u.started is not None]
+    current_ldn = [e.use for e in naltrexone if _on_therapy(e) and is_ldn(e.use, clinical) and e.use.started]
     if current_ldn:
         follow_up = _ldn_follow_up(record, current_ldn, today, clinical)
         return [follow_up] if follow_up else []
 
-    if naltrexone or exposures or record.gaps:
-        return []  # on standard-dose naltrexone, on opioids, or unsure: no LDN suggestion
+    if blocking or opioids or record.gaps or opioid_dependence_diagnoses(record):
+        # On naltrexone, on (or maybe on) opioids, opioid dependence on record, or a record
+        # not fully read: no LDN suggestion.
+        return []
     conditions = studied_conditions(record)
     tried = tried_standard_agents(record)
     if conditions and is_refractory(tried, clinical):
         return [LdnCandidate(conditions=conditions, tried=tried)]
     return []
+
+
+def _on_therapy(blockade: Exposure) -> bool:
+    """Still prescribed or reported as taken, or with supply in hand (not merely wearing off)."""
+    last = blockade.judgement.last
+    return last.meaning is StatusMeaning.current or blockade.use.source in (
+        MedicationSource.dispense,
+        MedicationSource.administration,
+    )
 
 
 def _ldn_follow_up(

@@ -8,9 +8,10 @@ from app.clinical_settings import ClinicalSettings
 from app.fhir.record import PatientRecord
 from app.knowledge.dose import DoseClass
 from app.rules.dosing import dose_concern
-from app.rules.findings import Finding, OpioidConflict, OpioidStatusUnchecked
+from app.rules.findings import Finding, OpioidConflict, OpioidDependenceOnRecord, OpioidStatusUnchecked
 from app.rules.ldn import dose_class, has_prior_ldn
 from app.rules.opioid_conflict import opioid_conflicts
+from app.rules.opioid_dependence import opioid_dependence_findings
 from app.rules.positioning import position_ldn
 
 # Orders that mean low-dose naltrexone, or a low-dose order written too high.
@@ -19,9 +20,12 @@ _LDN_INTENT = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, Dos
 
 def order_findings(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
     """Opioid safety first; then, beside it, the dose and where LDN stands."""
-    findings = opioid_conflicts(record, today, clinical)
-    # Never hand over a ready LDN order while opioid safety is in doubt.
-    titration_allowed = not any(isinstance(f, (OpioidConflict, OpioidStatusUnchecked)) for f in findings)
+    findings: list[Finding] = [*opioid_conflicts(record, today, clinical), *opioid_dependence_findings(record)]
+    # Never hand over a ready LDN order while opioid safety is in doubt, or to a patient
+    # with opioid dependence or long-term opioid therapy on the problem list.
+    titration_allowed = not any(
+        isinstance(f, (OpioidConflict, OpioidStatusUnchecked, OpioidDependenceOnRecord)) for f in findings
+    )
 
     # Once LDN is in the record the decision to try it was made: no positioning card.
     # Nor when the diagnoses could not be read: "no studied condition" would be a guess.

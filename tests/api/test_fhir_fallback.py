@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from starlette.responses import JSONResponse
 
+from app.fhir.prefetch import PREFETCH_TEMPLATES
 from devtools.fhir_server import FhirServerConfig, FixtureStore, create_fhir_app
 from devtools.fixtures import FIXTURE_TODAY, hook_request, patient_resources, scenario
 from tests.support.cards import cards_for, conflict_cards, not_checked_cards, reverse_cards
@@ -91,7 +92,7 @@ def test_the_token_is_used_when_its_patient_is_written_as_a_reference(api, fhir_
 
 def test_null_prefetch_keys_are_not_fetched(api, fhir_server):
     request = fallback_request(fhir_server.base_url, which=scenario("refractory-fibromyalgia-ldn-select"))
-    request["prefetch"] = {"medicationRequests": None, "medicationStatements": None, "medicationDispenses": None, "conditions": None, "patient": None}
+    request["prefetch"] = dict.fromkeys(PREFETCH_TEMPLATES)
     cards = cards_for(api, request)
     assert fhir_server.searched_types == []
     assert not_checked_cards(cards) == []

@@ -13,12 +13,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from app.fhir.prefetch import RECORD_KEYS as PREFETCH_RECORD_KEYS
+
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 PATIENT_ID = "fuzz-patient"
 
-RECORD_KEYS = ("medicationRequests", "medicationStatements", "medicationDispenses", "conditions")
+RECORD_KEYS = tuple(PREFETCH_RECORD_KEYS)
 HOOK_FOR_SERVICE = {"ldn-order-select": "order-select", "ldn-order-sign": "order-sign", "ldn-patient-view": "patient-view"}
 
 # Any JSON value orjson accepts (64-bit integers, finite floats), small and nested.

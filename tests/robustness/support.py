@@ -8,9 +8,10 @@ from typing import Any
 
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 from tests.conformance import assert_conformant_response
+from tests.support.cards import CONFLICT_PREFIX
 
 UNCHECKED_PREFIX = "Opioid use not fully checked"
-CONFLICT_PREFIX = "Current opioid use"
+__all__ = ["CONFLICT_PREFIX", "UNCHECKED_PREFIX"]
 # Statuses a client error may get; anything >= 500 is a failure of the service.
 CLIENT_ERRORS = {400, 401, 404, 405, 412, 413, 415, 422}
 

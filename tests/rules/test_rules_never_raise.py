@@ -12,15 +12,18 @@ from app.cards.templates import load_templates
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import (
     ConditionEntry,
+    DailyUse,
     DataGap,
     DoseStep,
     GapReason,
     MedicationSource,
     MedicationUse,
     PatientRecord,
+    SupplyFacts,
 )
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.medications import classify_medication
+from app.knowledge.units import Amount
 from app.rules.ldn_followup import patient_view_findings
 from app.rules.ldn_orders import order_findings
 from app.settings import PROJECT_ROOT
@@ -32,7 +35,10 @@ NAMES = [
     "oxycodone 5 mg", "fentanyl 25 mcg/hr transdermal patch", "methadone", "buprenorphine / naloxone",
     "naloxone nasal spray", "duloxetine", "pregabalin", "amitriptyline", "fingolimod", "lisinopril", "",
 ]
-STATUSES = ["active", "on-hold", "draft", "stopped", "completed", "cancelled", "unknown", "intended", ""]
+STATUSES = [
+    "active", "on-hold", "draft", "stopped", "completed", "cancelled", "unknown", "intended", "not-taken",
+    "in-progress", "declined", "preparation", "not-done", "",
+]  # fmt: skip
 
 dates = st.one_of(st.none(), st.dates(min_value=TODAY - timedelta(days=800), max_value=TODAY + timedelta(days=60)))
 steps = st.lists(
@@ -45,6 +51,19 @@ steps = st.lists(
     ),
     max_size=4,
 ).map(tuple)
+amounts = st.builds(Amount, st.floats(0.001, 1e6, allow_nan=False), st.sampled_from(["tablet", "mL", "mg", "", "patch"]))
+supplies = st.builds(
+    SupplyFacts,
+    start=dates,
+    asserted=dates,
+    stated_end=dates,
+    supply_days=st.one_of(st.none(), st.integers(0, 3660)),
+    quantity=st.one_of(st.none(), amounts),
+    repeats=st.integers(0, 100),
+    validity_end=dates,
+    daily=st.one_of(st.none(), st.builds(DailyUse, amounts, st.booleans())),
+    free_text_dosing=st.booleans(),
+)
 
 
 @st.composite
@@ -56,8 +75,8 @@ def uses(draw, draft: bool = False) -> MedicationUse:
         status="draft" if draft else draw(st.sampled_from(STATUSES)),
         name=" / ".join(names) or "x",
         drug=classify_medication([], names),
-        started=draw(dates),
-        supply_end=draw(dates),
+        started=(supply := draw(supplies)).start,
+        supply=supply,
         dose_steps=draw(steps),
         strength_mg=draw(st.one_of(st.none(), st.floats(0, 500, allow_nan=False))),
         dose_mg_in_name=draw(st.one_of(st.none(), st.floats(0, 500, allow_nan=False))),
@@ -72,6 +91,9 @@ conditions = st.builds(
     kinds=st.frozensets(st.sampled_from(list(ConditionKind)), max_size=3),
     active=st.booleans(),
     onset=dates,
+    in_remission=st.booleans(),
+    clinical_status=st.sampled_from([None, "active", "remission", "resolved", "inactive", "relapse"]),
+    refuted=st.booleans(),
 )
 
 
@@ -85,7 +107,7 @@ def records(draw) -> PatientRecord:
         draft_orders=drafts,
         selected_orders=selected,
         conditions=tuple(draw(st.lists(conditions, max_size=4))),
-        gaps=tuple(draw(st.lists(st.builds(DataGap, st.sampled_from(["MedicationRequest", "Condition"]), st.sampled_from(list(GapReason))), max_size=2))),
+        gaps=tuple(draw(st.lists(st.builds(DataGap, st.sampled_from(["MedicationRequest", "MedicationAdministration", "Condition"]), st.sampled_from(list(GapReason))), max_size=2))),
     )
 
 

@@ -10,8 +10,8 @@ from tests.conformance import assert_conformant_response
 SERVICE_FOR_HOOK = {"order-select": "ldn-order-select", "order-sign": "ldn-order-sign", "patient-view": "ldn-patient-view"}
 
 # The contract fixed by the issue: how the two conflict cards are recognised.
-CONFLICT_PREFIX = "Current opioid use"
-REVERSE_PREFIX = "Patient takes naltrexone"
+CONFLICT_PREFIX = "Current or recent opioid use"
+REVERSE_PREFIX = "Naltrexone blocks opioids"
 # "could not check", "not fully checked", "unable to verify", "cannot read" ...
 _NOT_CHECKED = re.compile(r"\b(not|n't|unable to|cannot)\b(\s+\w+){0,3}?\s+(check|verif|read|confirm)", re.IGNORECASE)
 

@@ -128,6 +128,27 @@ def medication_dispense(
     return _with_medication(resource, medication)
 
 
+def medication_administration(
+    medication: Json | str,
+    *,
+    given: date | str | None,
+    status: str = "completed",
+    patient_id: str = PATIENT_ID,
+    id: str | None = None,
+    **extra: Any,
+) -> Json:
+    resource: Json = {
+        "resourceType": "MedicationAdministration",
+        "id": id or _id("ma"),
+        "status": status,
+        "subject": {"reference": f"Patient/{patient_id}"},
+    }
+    if given is not None:
+        resource["effectiveDateTime"] = _day(given)
+    resource.update(extra)
+    return _with_medication(resource, medication)
+
+
 def medication(code: Json, *, id: str | None = None, **extra: Any) -> Json:
     return {"resourceType": "Medication", "id": id or _id("med"), "code": code, **extra}
 
@@ -161,6 +182,7 @@ def full_prefetch(resources: Sequence[Json] = (), *, patient_id: str = PATIENT_I
         "medicationRequests": searchset(by_type.get("MedicationRequest", []) + medications),
         "medicationStatements": searchset(by_type.get("MedicationStatement", [])),
         "medicationDispenses": searchset(by_type.get("MedicationDispense", [])),
+        "medicationAdministrations": searchset(by_type.get("MedicationAdministration", [])),
         "conditions": searchset(by_type.get("Condition", [])),
     }
 

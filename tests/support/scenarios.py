@@ -1,25 +1,44 @@
-"""Checking a fixture scenario's hand-set expectations against the cards a service returned."""
+"""Checking the cards a service returned for a fixture scenario against ``fhir_fixtures/scenarios.json``,
+the one place where each scenario's expected cards are written."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from app.cards.kinds import decode_card_uuid
 from devtools.fixtures import Scenario
-from tests.support.cards import conflict_cards, not_checked_cards, reverse_cards
+
+_URGENCY = ["critical", "warning", "info"]
+
+
+def card_kind(card: dict[str, Any]) -> str:
+    decoded = decode_card_uuid(card["uuid"])
+    assert decoded is not None, f"card uuid {card['uuid']} does not carry a card kind"
+    return decoded[0].slug
 
 
 def check_scenario_cards(scenario: Scenario, request: dict[str, Any], cards: list[dict[str, Any]]) -> None:
-    conflicts = conflict_cards(cards)
-    reverse = reverse_cards(cards)
-    if scenario.expect_opioid_conflict is not None:
-        assert bool(conflicts) == scenario.expect_opioid_conflict, f"{scenario.description}\n{[c['summary'] for c in cards]}"
-        assert all(c["indicator"] == "critical" for c in conflicts)
-        drafts = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in request["context"].get("draftOrders", {}).get("entry", [])}
-        for card in conflicts:
-            deletes = [a["resourceId"] for s in card.get("suggestions", []) for a in s.get("actions", []) if a["type"] == "delete"]
-            assert deletes and set(deletes) <= drafts, deletes
-    if scenario.expect_reverse_conflict is not None:
-        assert bool(reverse) == scenario.expect_reverse_conflict, f"{scenario.description}\n{[c['summary'] for c in cards]}"
-        assert all(c["indicator"] == "warning" for c in reverse)
-    # The whole record was available: nothing may be reported as unchecked.
-    assert not_checked_cards(cards) == [], [c["summary"] for c in cards]
+    """Exactly the expected kinds; the titration order on exactly the expected cards; deletes and
+    updates aim at this call's drafts; critical before warning before info."""
+    shown = [f"{card_kind(c)}: {c['summary']}" for c in cards]
+    assert {card_kind(c) for c in cards} == scenario.cards, f"{scenario.name}: {scenario.description}\n{shown}"
+    carrying = {
+        card_kind(c)
+        for c in cards
+        for s in c.get("suggestions", [])
+        if any(a["type"] in {"create", "update"} and a["resource"]["resourceType"] == "MedicationRequest" for a in s["actions"])
+    }
+    assert carrying == scenario.titration, f"{scenario.name}: titration order on {carrying}"
+    drafts = {
+        f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in request["context"].get("draftOrders", {}).get("entry", [])
+    }
+    for card in cards:
+        for suggestion in card.get("suggestions", []):
+            for action in suggestion["actions"]:
+                if action["type"] == "delete":
+                    assert action["resourceId"] in drafts, action
+                if action["type"] == "update":  # replaces a draft of this call, keeping its id
+                    assert f"MedicationRequest/{action['resource']['id']}" in drafts, action
+    indicators = [c["indicator"] for c in cards]
+    assert indicators == sorted(indicators, key=_URGENCY.index), "cards ordered by urgency"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.knowledge.medications import NaltrexoneProduct
+from app.knowledge.medications import NaltrexoneProduct, OpioidClass
 from app.knowledge.terminology import RXNORM, canonical_system
 from tests.support.fhir import RXNORM_OID, concept
 from tests.support.records import drug_of
@@ -217,12 +217,15 @@ def test_named_naltrexone_products_are_told_apart(medication, product):
 
 # --- short- vs long-acting (decides the opioid-free interval) ------------------------------
 
-LONG_ACTING = {
+AGONIST_THERAPY = {
     "methadone solution (code)": concept(code="991147"),
     "methadone by name": concept("methadone 10 mg tablet"),
     "buprenorphine/naloxone film (code)": concept(code="1010604"),
     "Suboxone by brand": concept("Suboxone 8 mg-2 mg film"),
     "buprenorphine patch by brand": concept("Butrans 10 mcg/hr"),
+}
+
+EXTENDED_RELEASE = {
     "fentanyl patch (code)": concept(code="245134"),
     "fentanyl patch by name": concept("fentanyl 25 mcg/hr transdermal patch"),
     "Duragesic by brand": concept("Duragesic 50 mcg/hr"),
@@ -243,15 +246,22 @@ SHORT_ACTING = {
 }
 
 
-@pytest.mark.parametrize("medication", LONG_ACTING.values(), ids=list(LONG_ACTING))
-def test_methadone_buprenorphine_extended_release_and_transdermal_opioids_are_long_acting(medication):
+@pytest.mark.parametrize("medication", AGONIST_THERAPY.values(), ids=list(AGONIST_THERAPY))
+def test_methadone_and_buprenorphine_in_any_form_get_the_labels_two_week_class(medication):
     drug = drug_of(medication)
     assert drug.is_opioid
-    assert drug.long_acting_opioid
+    assert drug.opioid_class is OpioidClass.methadone_buprenorphine
+
+
+@pytest.mark.parametrize("medication", EXTENDED_RELEASE.values(), ids=list(EXTENDED_RELEASE))
+def test_other_extended_release_and_transdermal_opioids_are_their_own_class(medication):
+    drug = drug_of(medication)
+    assert drug.is_opioid
+    assert drug.opioid_class is OpioidClass.extended_release
 
 
 @pytest.mark.parametrize("medication", SHORT_ACTING.values(), ids=list(SHORT_ACTING))
 def test_immediate_release_opioids_are_short_acting(medication):
     drug = drug_of(medication)
     assert drug.is_opioid
-    assert not drug.long_acting_opioid
+    assert drug.opioid_class is OpioidClass.short_acting

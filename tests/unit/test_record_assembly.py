@@ -17,6 +17,7 @@ import respx
 
 from app.fhir.assembly import Fallback, HookData, assemble_record
 from app.fhir.client import FhirAccess, FhirClient
+from app.fhir.prefetch import RECORD_KEYS
 from app.fhir.record import PatientRecord
 from devtools.fhir_server import FhirServerConfig, create_fhir_app
 from devtools.fixtures import FIXTURE_TODAY, patient_resources
@@ -104,26 +105,23 @@ def test_searches_use_the_bare_patient_id(fhir_transport, fhir_config):
 
 
 def test_null_prefetch_keys_mean_no_data_and_are_not_fetched(fhir_transport, fhir_config):
-    prefetch = {"medicationRequests": None, "medicationStatements": None, "medicationDispenses": None, "conditions": None}
+    prefetch = dict.fromkeys(RECORD_KEYS)
     record = assemble(prefetch, transport=fhir_transport, access=FIXTURE_SERVER)
     assert fhir_config.seen_paths == []
     assert record.medications == () and record.gaps == ()
 
 
 def test_only_the_missing_keys_are_fetched(fhir_transport, fhir_config):
-    prefetch = {"medicationStatements": searchset([]), "medicationDispenses": None, "conditions": searchset([])}
+    prefetch = {key: searchset([]) for key in RECORD_KEYS if key != "medicationRequests"}
+    prefetch["medicationDispenses"] = None
     record = assemble(prefetch, transport=fhir_transport, access=FIXTURE_SERVER)
     assert [p.split("?")[0] for p in fhir_config.seen_paths] == ["/MedicationRequest"]
     assert opioid_names(record)
 
 
 def test_a_prefetch_key_holding_an_operation_outcome_is_fetched_again(fhir_transport, fhir_config):
-    prefetch = {
-        "medicationRequests": operation_outcome("timeout in the EHR"),
-        "medicationStatements": searchset([]),
-        "medicationDispenses": searchset([]),
-        "conditions": searchset([]),
-    }
+    prefetch = {key: searchset([]) for key in RECORD_KEYS}
+    prefetch["medicationRequests"] = operation_outcome("timeout in the EHR")
     record = assemble(prefetch, transport=fhir_transport, access=FIXTURE_SERVER)
     assert [p.split("?")[0] for p in fhir_config.seen_paths] == ["/MedicationRequest"]
     assert opioid_names(record)

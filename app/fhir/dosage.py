@@ -1,0 +1,127 @@
+"""FHIR ``Dosage`` -> how much of a product is used per day, read from structured fields only.
+
+Free text ("1 tab q6h prn") is never parsed for supply: a misread frequency would
+move the day a supply runs out, and that day decides whether naltrexone is safe.
+Text-only dosing is reported as such, and the rules treat its end as unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.fhir.record import DailyUse
+from app.fhir.values import as_dict, as_list, as_str, number
+from app.knowledge.units import Amount, amount
+
+# Days per UCUM time unit of Timing.repeat.periodUnit.
+_DAYS_PER_PERIOD_UNIT = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.0, "a": 365.0}
+_DAYS_PER_WORD = {"day": 1.0, "days": 1.0, "hour": 1 / 24, "hours": 1 / 24, "week": 7.0, "weeks": 7.0}
+# Administrations per day of the FHIR TimingAbbreviation codes (HL7 v3 GTSAbbreviation).
+_TIMING_CODES_PER_DAY = {
+    "QD": 1.0, "AM": 1.0, "PM": 1.0, "BED": 1.0, "BID": 2.0, "TID": 3.0, "QID": 4.0, "QOD": 0.5,
+    "Q1H": 24.0, "Q2H": 12.0, "Q3H": 8.0, "Q4H": 6.0, "Q6H": 4.0, "Q8H": 3.0, "WK": 1 / 7, "MO": 1 / 30,
+}  # fmt: skip
+# More administrations a day than any real regimen: a data error, not a schedule.
+_MAX_PER_DAY = 48.0
+
+
+def daily_use(dosages: Any) -> tuple[DailyUse | None, bool]:
+    """(daily use, dosing was free text only) of a list of ``Dosage``.
+
+    Several instructions are steps or alternatives: regular dosing takes the smallest
+    daily amount among them (the supply then lasts longest); if any instruction is
+    as-needed, the amounts are added up as a maximum (the supply runs out no earlier).
+    """
+    regular: list[Amount] = []
+    as_needed: list[Amount] = []
+    instructions = 0
+    for raw in as_list(dosages):
+        dosage = as_dict(raw)
+        if not dosage:
+            continue
+        instructions += 1
+        prn = _as_needed(dosage)
+        per_day = _daily_amount(dosage, maximum=prn)
+        if per_day is not None:
+            (as_needed if prn else regular).append(per_day)
+    if not regular and not as_needed:
+        return None, instructions > 0
+    unit = (as_needed or regular)[0].unit
+    if as_needed:
+        total = sum(a.value for a in (*as_needed, *regular) if a.unit == unit)
+        return DailyUse(Amount(total, unit), as_needed=True), False
+    return DailyUse(min((a for a in regular if a.unit == unit), key=lambda a: a.value), as_needed=False), False
+
+
+def _as_needed(dosage: dict[str, Any]) -> bool:
+    return dosage.get("asNeededBoolean") is True or isinstance(dosage.get("asNeededCodeableConcept"), dict)
+
+
+def dose_amount(dosage: dict[str, Any], *, maximum: bool) -> Amount | None:
+    """The amount per administration; of a range its low end, or its high end when ``maximum``."""
+    for dose_and_rate in as_list(dosage.get("doseAndRate")):
+        dose_and_rate = as_dict(dose_and_rate)
+        if found := _quantity(dose_and_rate.get("doseQuantity")):
+            return found
+        dose_range = as_dict(dose_and_rate.get("doseRange"))
+        if found := _quantity(dose_range.get("high" if maximum else "low")) or _quantity(
+            dose_range.get("low" if maximum else "high")
+        ):
+            return found
+    # STU3's Dosage.doseQuantity, still sent by some clients; MedicationAdministration's dosage.dose.
+    return _quantity(dosage.get("doseQuantity")) or _quantity(dosage.get("dose"))
+
+
+def _daily_amount(dosage: dict[str, Any], *, maximum: bool) -> Amount | None:
+    if maximum and (capped := _max_per_day(dosage.get("maxDosePerPeriod"))):
+        return capped
+    dose = dose_amount(dosage, maximum=maximum)
+    per_day = _administrations_per_day(as_dict(dosage.get("timing")), maximum=maximum)
+    if dose is None or per_day is None:
+        return None
+    return Amount(dose.value * per_day, dose.unit)
+
+
+def _administrations_per_day(timing: dict[str, Any], *, maximum: bool) -> float | None:
+    repeat = as_dict(timing.get("repeat"))
+    per_day: float | None = None
+    period = number(repeat.get("period"))
+    period_max = number(repeat.get("periodMax"))
+    unit_days = _DAYS_PER_PERIOD_UNIT.get(as_str(repeat.get("periodUnit")) or "")
+    if period and unit_days:
+        frequency = number(repeat.get("frequency")) or 1.0
+        frequency_max = number(repeat.get("frequencyMax"))
+        if maximum:
+            times, days = frequency_max or frequency, period * unit_days
+        else:
+            times, days = frequency, (period_max or period) * unit_days
+        per_day = times / days
+    elif when := [w for w in as_list(repeat.get("when")) + as_list(repeat.get("timeOfDay")) if isinstance(w, str)]:
+        per_day = float(len(when))
+    else:
+        code = as_dict(timing.get("code"))
+        for coding in as_list(code.get("coding")):
+            if (value := as_str(as_dict(coding).get("code"))) and value.upper() in _TIMING_CODES_PER_DAY:
+                per_day = _TIMING_CODES_PER_DAY[value.upper()]
+                break
+    if per_day is None or not 0 < per_day <= _MAX_PER_DAY:
+        return None
+    return per_day
+
+
+def _max_per_day(ratio: Any) -> Amount | None:
+    """``maxDosePerPeriod`` (e.g. 4 tablets / 1 day) as an amount per day."""
+    ratio = as_dict(ratio)
+    numerator = _quantity(ratio.get("numerator"))
+    denominator = as_dict(ratio.get("denominator"))
+    unit = (as_str(denominator.get("code")) or as_str(denominator.get("unit")) or "").lower()
+    days = _DAYS_PER_PERIOD_UNIT.get(unit) or _DAYS_PER_WORD.get(unit)
+    count = number(denominator.get("value"))
+    if numerator is None or not days or not count:
+        return None
+    return Amount(numerator.value / (count * days), numerator.unit)
+
+
+def _quantity(value: Any) -> Amount | None:
+    quantity = as_dict(value)
+    return amount(quantity.get("value"), quantity.get("unit"), quantity.get("code"))

@@ -1,0 +1,45 @@
+"""Opioid dependence, withdrawal or long-term opioid therapy on the problem list.
+
+The medication list often misses the opioid that matters most: methadone from an
+opioid treatment program is dispensed there, not by the patient's pharmacy. The
+naltrexone labels contraindicate current opioid dependence and acute withdrawal,
+so the diagnosis alone is reason to check before naltrexone starts.
+"""
+
+from __future__ import annotations
+
+from app.fhir.record import ConditionEntry, PatientRecord
+from app.knowledge.conditions import ConditionKind
+from app.rules.findings import OpioidDependenceOnRecord
+
+# clinicalStatus values that mean the diagnosis applies now (a missing one is read as active,
+# as everywhere in this service: problem lists often omit it).
+_CURRENT_STATUSES = frozenset({None, "active", "recurrence", "relapse"})
+# A use disorder "in remission" may be remission *on* methadone or buprenorphine maintenance,
+# so for it "remission" counts too; the card then says "in remission per record".
+_USE_DISORDER_STATUSES = _CURRENT_STATUSES | {"remission"}
+
+
+def opioid_dependence_diagnoses(record: PatientRecord) -> tuple[ConditionEntry, ...]:
+    """Active opioid abuse/dependence/use/withdrawal (F11.x), or long-term opioid therapy (Z79.891)."""
+    found: list[ConditionEntry] = []
+    for condition in record.conditions:
+        if condition.refuted:
+            continue
+        if ConditionKind.opioid_use_disorder in condition.kinds and condition.clinical_status in _USE_DISORDER_STATUSES:
+            found.append(condition)
+        elif ConditionKind.long_term_opioid_use in condition.kinds and condition.clinical_status in _CURRENT_STATUSES:
+            found.append(condition)
+    return tuple(found)
+
+
+def opioid_dependence_findings(record: PatientRecord) -> list[OpioidDependenceOnRecord]:
+    """One warning per naltrexone order the clinician is acting on."""
+    diagnoses = opioid_dependence_diagnoses(record)
+    if not diagnoses:
+        return []
+    return [
+        OpioidDependenceOnRecord(naltrexone_order=order, diagnoses=diagnoses)
+        for order in record.selected_orders
+        if order.drug.naltrexone is not None
+    ]
