@@ -182,7 +182,7 @@ def medication_use(
         source=source,
         resource_id=as_str(resource.get("id")),
         status=status,
-        name=names[0] if names else "unnamed medication",
+        name=names[0] if names else drug.code_display or "unnamed medication",
         drug=drug,
         started=supply.start,
         supply=supply,

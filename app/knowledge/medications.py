@@ -55,6 +55,7 @@ class DrugProfile:
     opioid_class: OpioidClass | None = None  # set exactly when opioid_ingredients is
     naltrexone: NaltrexoneProduct | None = None
     therapies: tuple[TherapyEntry, ...] = ()
+    code_display: str | None = None  # the value sets' name for its code, for records with no text
 
     @property
     def is_opioid(self) -> bool:
@@ -138,6 +139,7 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
     return DrugProfile(
         opioid_ingredients=tuple(sorted(opioid_ingredients)),
         opioid_class=opioid_class,
+        code_display=code_displays[0] if code_displays else None,
         naltrexone=naltrexone,
         therapies=tuple(therapies.values()),
     )
