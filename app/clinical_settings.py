@@ -27,6 +27,19 @@ class ClinicalSettings(BaseModel):
     # service's own extrapolation of the label's 2 weeks for long-acting agonists; the card says so.
     opioid_free_days_extended_release: int = 14
 
+    # --- Opioid depots: one application keeps acting for days after it is given, so an
+    # administration's last possible use is not the day it was given.
+    # A transdermal patch whose name states no wear time: counted as worn this many days (the
+    # longest wear time among the patches in opioids.csv, "168 HR"). This service's choice.
+    opioid_patch_wear_days_default: int = 7
+    # Depot buprenorphine injections (Sublocade, Brixadi; weekly or monthly products): counted as
+    # acting this many days after the injection. This service's assumption: no source in its
+    # verified evidence gives a figure, and buprenorphine levels may persist longer.
+    depot_buprenorphine_injection_days: int = 31
+    # Buprenorphine implant: counted as acting this many days after insertion (a six-month
+    # product). This service's assumption, as above.
+    depot_buprenorphine_implant_days: int = 183
+
     # --- How long naltrexone keeps blocking opioids.
     # VIVITROL (naltrexone extended-release injectable suspension) label §5.1: it "blocks the
     # effects of exogenous opioids for approximately 28 days after administration".
@@ -42,11 +55,13 @@ class ClinicalSettings(BaseModel):
     # commonly handed over at once (a "90-day fill").
     max_assumed_supply_days: int = 90
 
-    # LDN dose range per administration, mg. Source article: "LDN at 1.5-4.5 mg nightly";
-    # Toljan & Vrooman 2018 define LDN as 1-5 mg/day; the lower bound 0.5 mg admits
-    # ultra-low starting doses some compounders dispense.
-    ldn_min_mg: float = 0.5
+    # LDN dose range per administration, mg. Source article: "LDN at 1.5-4.5 mg nightly" (4.5 mg
+    # the maximum); Toljan & Vrooman 2018 define LDN as 1-5 mg/day.
     ldn_max_mg: float = 4.5
+    # Below this a naltrexone dose is outside the usual LDN range and may be a unit slip (4.5 mcg
+    # for 4.5 mg): the order gets a warning. Toljan's range starts at 1 mg; the threshold is
+    # this service's choice.
+    ldn_unit_error_below_mg: float = 1.0
     # FDA label: the standard oral dose for opioid/alcohol dependence is 50 mg.
     standard_oral_mg: float = 50.0
     # FDA Vivitrol label: 380 mg extended-release injectable suspension every 4 weeks.
@@ -58,11 +73,16 @@ class ClinicalSettings(BaseModel):
     titration_step_mg: float = 1.5
     titration_step_weeks: int = 2
     titration_target_mg: float = 4.5
+    # The compounded product the suggested titration order asks for: capsules of this strength
+    # (1, 2, then 3 a night as the dose rises). This service's default, matching the start dose;
+    # pharmacies also make liquids, which a prescriber can choose instead.
+    titration_compounded_strength_mg: float = 1.5
     # Source article: "Minimum 4-8 weeks at target dose to assess response".
     reassess_after_weeks_min: int = 4
     reassess_after_weeks_max: int = 8
 
-    # Refractory = at least this many standard agents tried from different lines or classes
-    # (source article: LDN "reserved for patients who have failed" first- and second-line
-    # agents; Spargo 2025: "after multiple failed lines of therapy").
-    refractory_min_agents: int = 2
+    # A standard agent counts as tried (toward "refractory": every line of the condition's
+    # standard care in app/knowledge/data/standard_care.toml) when the record shows it taken for
+    # at least this many weeks, or stopped because it failed or was not tolerated. This
+    # service's threshold (no verified source gives one); the cards say "tried for >= N weeks".
+    min_trial_weeks: int = 4

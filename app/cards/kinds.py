@@ -31,6 +31,8 @@ class CardKind(Enum):
     ldn_candidate = ("ldn-candidate", 14)
     opioid_exposure_on_ldn = ("opioid-exposure-on-ldn", 15)
     opioid_dependence_on_record = ("opioid-dependence-on-record", 16)
+    ldn_positioning_not_assessed = ("ldn-positioning-not-assessed", 17)
+    ldn_dose_below_range = ("ldn-dose-below-range", 18)
 
     def __init__(self, slug: str, number: int):
         self.slug = slug

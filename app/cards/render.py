@@ -15,6 +15,7 @@ from app.clinical_settings import ClinicalSettings
 from app.fhir.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass
+from app.knowledge.therapies import TherapyClass
 from app.protocol.models import Action, Card, Link, Suggestion
 from app.rules.exposure import Exposure
 from app.rules.findings import (
@@ -31,9 +32,9 @@ from app.rules.findings import (
     OpioidExposureOnLdn,
     OpioidStatusUnchecked,
     Stance,
-    TriedAgent,
     UnsupportedFhirVersion,
 )
+from app.rules.treatment_history import TriedAgent
 
 MAX_SUMMARY = 139
 _URGENCY = {"critical": 0, "warning": 1, "info": 2}
@@ -49,10 +50,12 @@ _DOSE_CLASS_TEXT = {DoseClass.standard_oral: "50 mg", DoseClass.er_injectable: "
 _POSITIONING_KIND = {
     Stance.refractory: CardKind.ldn_positioning_refractory,
     Stance.standard_options_remain: CardKind.ldn_positioning_not_refractory,
+    Stance.not_assessed: CardKind.ldn_positioning_not_assessed,
     Stance.no_studied_condition: CardKind.ldn_positioning_off_label,
 }
 _DOSE_KIND = {
     DoseConcern.start_above_initial: CardKind.ldn_dose_start_above_initial,
+    DoseConcern.below_ldn_range: CardKind.ldn_dose_below_range,
     DoseConcern.above_ldn_max: CardKind.ldn_dose_above_max,
     DoseConcern.standard_dose_with_ldn_condition: CardKind.naltrexone_standard_dose_ldn_condition,
     DoseConcern.dose_unknown: CardKind.naltrexone_dose_unknown,
@@ -82,6 +85,12 @@ class RenderContext:
             "target_mg": format_mg(c.titration_target_mg),
             "reassess_min": c.reassess_after_weeks_min,
             "reassess_max": c.reassess_after_weeks_max,
+            "strength_mg": format_mg(c.titration_compounded_strength_mg),
+            "trial_weeks": c.min_trial_weeks,
+            "unit_error_mg": format_mg(c.ldn_unit_error_below_mg),
+            "max_mg": format_mg(c.ldn_max_mg),
+            "standard_mg": format_mg(c.standard_oral_mg),
+            "er_mg": format_mg(c.er_injectable_mg),
         }
 
 
@@ -115,10 +124,22 @@ def _diagnosis_line(condition: ConditionEntry) -> str:
     return f"- **{condition.name}** ({state}{onset})"
 
 
-def _tried_text(tried: Sequence[TriedAgent]) -> str:
+def _tried_text(tried: Sequence[TriedAgent], clinical: ClinicalSettings) -> str:
+    """Each standard therapy on record and whether it counts as tried, in the record's own terms."""
     if not tried:
         return "none"
-    return "; ".join(f"{a.ingredient} ({a.therapy_class.value}, last {_day(a.last_seen)})" for a in tried)
+    lines = []
+    for agent in tried:
+        head = f"- **{agent.ingredient}** ({agent.therapy_class.value})"
+        if agent.stopped_because:
+            lines.append(f"{head}: stopped, per the record: {agent.stopped_because}")
+        elif agent.weeks is not None and agent.counts(clinical):
+            lines.append(f"{head}: tried for {agent.weeks} weeks")
+        elif agent.weeks is not None:
+            lines.append(f"{head}: {agent.weeks} weeks on record, shorter than a {clinical.min_trial_weeks}-week trial; not counted")
+        else:
+            lines.append(f"{head}: how long it was taken is not on record; not counted")
+    return "\n".join(lines)
 
 
 def _unwrap(markdown: str) -> str:
@@ -182,14 +203,16 @@ class _Renderer:
         action = Action(type="delete", description=text.action, resourceId=order.reference)
         return [Suggestion(label=text.label, uuid=self.uuid(kind), actions=[action])]
 
-    def titration(self, kind: CardKind, replacing: MedicationUse | None) -> list[Suggestion]:
+    def titration(
+        self, kind: CardKind, replacing: MedicationUse | None, diagnoses: Sequence[ConditionEntry]
+    ) -> list[Suggestion]:
         """The titration order: a new draft, or the drafted naltrexone order updated in place.
 
         Replacing is one ``update`` of the draft (same id), not delete + create: clients
         such as the CDS Hooks sandbox apply only the first action of a suggestion.
         """
         wording = self.texts.titration
-        order = titration_order(self.ctx.patient_id, self.ctx.clinical, wording, self.numbers)
+        order = titration_order(self.ctx.patient_id, self.ctx.clinical, wording, self.numbers, diagnoses)
         if replacing is not None and replacing.resource_id is not None:
             order = {"resourceType": order["resourceType"], "id": replacing.resource_id, **order}
             action = Action(type="update", description=wording["replace_description"], resource=order)
@@ -281,11 +304,11 @@ class _Renderer:
                     "general": self.evidence_values(())[0]["general"],
                 }
                 return self.card(CardKind.ldn_reassess_due, values)
-            case LdnCandidate(conditions=conditions, tried=tried):
+            case LdnCandidate(conditions=conditions, tried=tried, places=places, diagnoses=diagnoses):
                 kind = CardKind.ldn_candidate
                 values, links = self.evidence_values(conditions)
-                values.update(tried=_tried_text(tried), tried_count=str(len(tried)))
-                return self.card(kind, values, suggestions=self.titration(kind, None), extra_links=links)
+                values.update(self.tried_values(tried, (), places))
+                return self.card(kind, values, suggestions=self.titration(kind, None, diagnoses), extra_links=links)
             case OpioidExposureOnLdn(naltrexone=naltrexone, exposures=exposures):
                 values = {
                     "opioids": _opioid_names(exposures),
@@ -302,26 +325,43 @@ class _Renderer:
     def positioning(self, finding: LdnPositioning) -> Card:
         kind = _POSITIONING_KIND[finding.stance]
         values, links = self.evidence_values(finding.conditions)
-        values.update(
-            tried=_tried_text(finding.tried),
-            tried_count=str(len(finding.tried)),
-            untried=_names((c.value for c in finding.untried), limit=5) or "none",
-            untried_short=_names((c.value for c in finding.untried), limit=2) or "none",
-        )
-        suggestions = self.titration(kind, finding.order) if finding.offer_titration else None
+        values.update(self.tried_values(finding.tried, finding.untried, finding.places))
+        suggestions = self.titration(kind, finding.order, finding.diagnoses) if finding.offer_titration else None
         return self.card(kind, values, suggestions=suggestions, extra_links=links)
+
+    def tried_values(
+        self, tried: Sequence[TriedAgent], untried: Sequence[TherapyClass], places: Sequence[str]
+    ) -> dict[str, str]:
+        clinical = self.ctx.clinical
+        return {
+            "tried": _tried_text(tried, clinical),
+            "tried_count": str(sum(a.counts(clinical) for a in tried)),
+            "untried": _names((c.value for c in untried), limit=5) or "none",
+            "untried_short": _names((c.value for c in untried), limit=2) or "none",
+            "place": " / ".join(places) or "3rd/4th-line",
+        }
 
     def dose(self, finding: NaltrexoneDoseConcern) -> Card:
         kind = _DOSE_KIND[finding.concern]
         evidence, _ = self.evidence_values(finding.conditions)
         dose = finding.dose_mg
+        step = finding.order.first_step
+        as_written = step.as_written if step is not None else None
         values = {
             "order": finding.order.name,
             "dose_mg": format_mg(dose) if dose is not None else "an unstated dose",
             "dose_text": f"{format_mg(dose)} mg" if dose is not None else _DOSE_CLASS_TEXT.get(finding.dose_class, "as ordered"),
+            "as_written": f"{as_written} ({format_mg(dose)} mg)" if as_written and dose is not None else f"{format_mg(dose or 0)} mg",
+            "problem": finding.order.dose_problem or "no dose is written in the order",
             "conditions": evidence["conditions"],
+            "standard_options": (
+                f" Standard options not yet tried for at least {self.ctx.clinical.min_trial_weeks} weeks: "
+                f"{_names((c.value for c in finding.untried), limit=4)}; LDN usually comes after them."
+                if finding.untried
+                else ""
+            ),
         }
-        suggestions = self.titration(kind, finding.order) if finding.offer_titration else None
+        suggestions = self.titration(kind, finding.order, finding.diagnoses) if finding.offer_titration else None
         return self.card(kind, values, suggestions=suggestions)
 
 

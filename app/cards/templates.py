@@ -22,6 +22,8 @@ _TITRATION_FIELDS = (
     "medication_text",
     "step_text",
     "final_step_text",
+    "step_instruction",
+    "final_step_instruction",
     "note",
     "create_label",
     "create_description",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.fhir.record import MedicationSource, MedicationUse
-from app.knowledge.medications import NaltrexoneProduct
+from app.knowledge.medications import NaltrexoneProduct, OpioidClass
 from app.rules.exposure import Exposure
 from app.rules.last_use import Certainty, EndBasis, Level, LastUse
 
@@ -33,6 +33,10 @@ def record_text(use: MedicationUse) -> str:
     return f"{kind}, {status}, {when}"
 
 
+def _days(count: int | None) -> str:
+    return "1 day" if count == 1 else f"{count} days"
+
+
 def end_text(last: LastUse) -> str:
     """Why the last possible day is what it is, in a few words."""
     supply = last.supply_days
@@ -42,9 +46,9 @@ def end_text(last: LastUse) -> str:
         case EndBasis.supply_duration:
             return f"end of a {supply}-day supply"
         case EndBasis.quantity_and_dose:
-            return f"end of its supply: {supply} days at the prescribed dose"
+            return f"end of its supply: {_days(supply)} at the prescribed dose"
         case EndBasis.as_needed_maximum:
-            return f"as needed: {supply} days at the maximum dose, longer if taken less often"
+            return f"as needed: {_days(supply)} at the maximum dose, longer if taken less often"
         case EndBasis.validity_end:
             return "the last fill the prescription's validity period allows"
         case EndBasis.stated_end:
@@ -55,8 +59,14 @@ def end_text(last: LastUse) -> str:
             return "reported as taken then, no end recorded"
         case EndBasis.given:
             return "the day it was given"
+        case EndBasis.depot:
+            return f"a patch or depot acts for {_days(supply)} after it is given (this service's assumption)"
+        case EndBasis.open_administration:
+            return "given from then on, no end recorded"
         case EndBasis.inferred_injection:
-            return "injection date inferred from this record's date"
+            return "injection date inferred from this record: that day or later"
+        case EndBasis.units_differ:
+            return "its quantity and dose are in units that do not combine, so the supply cannot be computed"
         case EndBasis.free_text_dosing:
             return "dosing in free text only, so the supply cannot be computed"
         case EndBasis.no_supply:
@@ -76,6 +86,12 @@ def opioid_line(exposure: Exposure, cap_days: int, *, naltrexone_start: bool = T
         if last.basis is EndBasis.still_current:
             if not naltrexone_start:
                 return f"{head}: still current in the record."
+            if use.drug.opioid_class is OpioidClass.methadone_buprenorphine:
+                # Maintenance treatment is not stopped overnight: no "if stopped today".
+                return (
+                    f"{head}: still current in the record; naltrexone only after withdrawal is complete and at least "
+                    f"{window} days opioid-free; plan any switch with the prescriber or treatment program."
+                )
             return f"{head}: still current in the record; if stopped today, naltrexone not before {clear} ({window}-day window)."
         qualifier = "at the earliest " if last.certainty is Certainty.at_least else ""
         used = f"{head}: last possible use {qualifier}{day_text(last.day)} ({end_text(last)})"
@@ -83,7 +99,7 @@ def opioid_line(exposure: Exposure, cap_days: int, *, naltrexone_start: bool = T
             return f"{used}."
         return f"{used}; naltrexone not before {clear} if no more opioid is taken ({window}-day window)."
     if judgement.clear_from is None:
-        return f"{head}: it cannot be placed in time."
+        return f"{head}: no date recorded, so it may be recent."
     until = day_text(judgement.clear_from - timedelta(days=1))
     known = f"taken until at least {day_text(last.day)}; " if last.day else ""
     return (

@@ -1,17 +1,25 @@
-"""FHIR ``Dosage`` -> how much of a product is used per day, read from structured fields only.
+"""FHIR ``Dosage``: the dose of each step in mg, and how much of a product is used per day.
 
-Free text ("1 tab q6h prn") is never parsed for supply: a misread frequency would
-move the day a supply runs out, and that day decides whether naltrexone is safe.
-Text-only dosing is reported as such, and the rules treat its end as unknown.
+A dose is amount x strength: "4.5 mg" is 4.5 mg, "2 capsules" of a 1.5 mg capsule is
+3 mg, "10 mL" of a 1 mg/mL suspension is 10 mg. An explicit mg amount in the instruction
+text wins (the clinician wrote it); two readings in mg that disagree, or units that do not
+combine with the product (drops of a mg/mL liquid, mL of a tablet), make the dose unknown,
+and the card says why.
+
+Supply (how long a quantity lasts) is read from structured fields only: free text
+("1 tab q6h prn") is never parsed for it, because a misread frequency would move the day
+a supply runs out, and that day decides whether naltrexone is safe.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.fhir.record import DailyUse
-from app.fhir.values import as_dict, as_list, as_str, number
-from app.knowledge.units import Amount, amount
+from app.fhir.record import DailyUse, DoseStep
+from app.fhir.values import as_dict, as_list, as_str, duration_days, number
+from app.knowledge.dose import mass_doses_in_text, plausible_mg, unit_dose_in_text
+from app.knowledge.strength import Strength
+from app.knowledge.units import MASS, Amount, amount
 
 # Days per UCUM time unit of Timing.repeat.periodUnit.
 _DAYS_PER_PERIOD_UNIT = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.0, "a": 365.0}
@@ -125,3 +133,88 @@ def _max_per_day(ratio: Any) -> Amount | None:
 def _quantity(value: Any) -> Amount | None:
     quantity = as_dict(value)
     return amount(quantity.get("value"), quantity.get("unit"), quantity.get("code"))
+
+
+# Readings closer than this are the same dose written two ways (4.5 mg and 4.5 mL of 1 mg/mL).
+_SAME_DOSE_MG = 0.01
+
+
+def dose_steps(dosages: Any, strength: Strength | None) -> tuple[DoseStep, ...]:
+    steps: list[DoseStep] = []
+    for index, raw in enumerate(as_list(dosages)):
+        dosage = as_dict(raw)
+        text = as_str(dosage.get("text")) or as_str(dosage.get("patientInstruction"))
+        mg, as_written, problem = read_dose(dosage, text, strength)
+        sequence = dosage.get("sequence")
+        repeat = as_dict(as_dict(dosage.get("timing")).get("repeat"))
+        steps.append(
+            DoseStep(
+                sequence=sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else index + 1,
+                dose_mg=mg,
+                duration_days=duration_days(repeat.get("boundsDuration")),
+                text=text,
+                as_written=as_written,
+                problem=problem,
+            )
+        )
+    return tuple(sorted(steps, key=lambda s: s.sequence))
+
+
+def read_dose(dosage: dict[str, Any], text: str | None, strength: Strength | None) -> tuple[float | None, str | None, str | None]:
+    """(dose in mg, the dose as written, why it could not be read) of one ``Dosage``."""
+    structured = dose_amount(dosage, maximum=False)
+    structured_text = _written(dosage)
+    structured_mg, problem = _in_mg(structured, structured_text, strength) if structured else (None, None)
+
+    written_mg = mass_doses_in_text(text)
+    distinct = list(dict.fromkeys(w for _, w in written_mg))
+    if len({round(mg, 3) for mg, _ in written_mg}) > 1:
+        return None, structured_text, f"the instructions name several doses ({', '.join(distinct)})"
+    if written_mg:
+        mg, written = written_mg[0]
+        if structured_mg is not None and abs(structured_mg - mg) > _SAME_DOSE_MG:
+            return None, structured_text, (
+                f"the instructions say {written} but the structured dose, {structured_text}, is {_mg(structured_mg)} mg"
+            )
+        return mg, written, None
+    if structured_mg is not None:
+        return structured_mg, structured_text, None
+    if problem is not None:
+        return None, structured_text, problem
+    if (units := unit_dose_in_text(text)) is not None:
+        written = f"{_mg(units.value)} {units.unit}".strip()
+        mg, problem = _in_mg(units, written, strength)
+        return mg, written, problem
+    return None, None, None
+
+
+def _in_mg(dose: Amount, written: str, strength: Strength | None) -> tuple[float | None, str | None]:
+    if dose.unit == MASS:
+        return plausible_mg(dose.value), None
+    if strength is None:
+        return None, f"{written}: the product's strength is not stated, so the dose in mg is unknown"
+    mg = strength.mg_in(dose)
+    if mg is None:
+        per = strength.per or "unit"
+        return None, f"{written} cannot be combined with a product of {_mg(strength.mg)} mg per {per}"
+    return plausible_mg(mg), None
+
+
+def _written(dosage: dict[str, Any]) -> str | None:
+    """The structured dose as the order writes it: ``4.5 mcg``, ``10 mL``."""
+    for candidate in (
+        *(as_dict(d).get("doseQuantity") for d in as_list(dosage.get("doseAndRate"))),
+        *(as_dict(as_dict(d).get("doseRange")).get("low") for d in as_list(dosage.get("doseAndRate"))),
+        dosage.get("doseQuantity"),
+        dosage.get("dose"),
+    ):
+        quantity = as_dict(candidate)
+        value = number(quantity.get("value"))
+        if value is not None:
+            unit = as_str(quantity.get("unit")) or as_str(quantity.get("code")) or ""
+            return f"{_mg(value)} {unit}".strip()
+    return None
+
+
+def _mg(value: float) -> str:
+    return f"{value:g}"

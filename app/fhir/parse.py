@@ -8,15 +8,15 @@ never an error. Only what the rules need is read.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from app.fhir.dosage import daily_use
-from app.fhir.record import ConditionEntry, DoseStep, MedicationSource, MedicationUse, SupplyFacts
-from app.fhir.values import Json, as_dict, as_list, as_str, number, parse_date
-from app.knowledge.conditions import classify_condition, in_remission
-from app.knowledge.dose import dose_mg_from_quantity, dose_mg_from_text
-from app.knowledge.medications import NOT_A_KNOWN_DRUG, classify_medication
+from app.fhir.dosage import daily_use, dose_steps
+from app.fhir.record import ConditionEntry, MedicationSource, MedicationUse, SupplyFacts
+from app.fhir.values import Json, as_dict, as_list, as_str, duration_days, number, parse_date
+from app.knowledge.conditions import classify_condition, condition_display, in_remission
+from app.knowledge.medications import NOT_A_KNOWN_DRUG, NaltrexoneProduct, classify_medication, is_injectable
 from app.knowledge.terminology import RXNORM, canonical_system
 from app.knowledge.strength import Strength, strength_from_names, strength_from_ratio
 from app.knowledge.units import amount
@@ -32,9 +32,6 @@ _MAX_CODE_CHARS = 32
 # Real concepts carry a handful of codings (one per code system); more is padding.
 _MAX_CODINGS = 16
 
-# Longer than any supply or titration step; beyond it a value is a data error, not a plan.
-_MAX_DURATION_DAYS = 3660
-_DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30}
 # More refills than any prescription allows: beyond it the number is a data error.
 _MAX_REPEATS = 100
 
@@ -70,61 +67,6 @@ def concept_names(text: str | None, codings: list[tuple[str, str | None, str | N
     return [name for name in (text, *(display for _, _, display in codings)) if name]
 
 
-def _duration_days(duration: Any) -> int | None:
-    duration = as_dict(duration)
-    value = duration.get("value")
-    unit = as_str(duration.get("code")) or as_str(duration.get("unit"))
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or unit is None:
-        return None
-    factor = _DAYS_PER_UNIT.get(unit.lower())
-    if not factor or not 0 <= value * factor <= _MAX_DURATION_DAYS:
-        return None  # negative, absurd (1e308 months) or unknown unit: not a duration we can use
-    return round(value * factor)
-
-
-def _quantity_mg(quantity: Any) -> float | None:
-    quantity = as_dict(quantity)
-    return dose_mg_from_quantity(quantity.get("value"), quantity.get("unit"), quantity.get("code"))
-
-
-def dose_steps(dosages: Any) -> tuple[DoseStep, ...]:
-    steps: list[DoseStep] = []
-    for index, dosage in enumerate(as_list(dosages)):
-        dosage = as_dict(dosage)
-        dose: float | None = None
-        for dose_and_rate in as_list(dosage.get("doseAndRate")):
-            dose = _quantity_mg(as_dict(dose_and_rate).get("doseQuantity"))
-            if dose is not None:
-                break
-        if dose is None:  # STU3 shape, still sent by some clients; MedicationAdministration.dosage.dose
-            dose = _quantity_mg(dosage.get("doseQuantity")) or _quantity_mg(dosage.get("dose"))
-        text = as_str(dosage.get("text")) or as_str(dosage.get("patientInstruction"))
-        if dose is None:
-            dose = dose_mg_from_text(text)
-        sequence = dosage.get("sequence")
-        repeat = as_dict(as_dict(dosage.get("timing")).get("repeat"))
-        steps.append(
-            DoseStep(
-                sequence=sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else index + 1,
-                dose_mg=dose,
-                duration_days=_duration_days(repeat.get("boundsDuration")),
-                text=text,
-            )
-        )
-    return tuple(sorted(steps, key=lambda s: s.sequence))
-
-
-def _medication_strength_mg(medication: Json) -> float | None:
-    """Per-unit strength of a single-ingredient Medication (numerator mg / 1 unit)."""
-    for ingredient in as_list(medication.get("ingredient")):
-        ratio = as_dict(as_dict(ingredient).get("strength"))
-        numerator = _quantity_mg(ratio.get("numerator"))
-        denominator = as_dict(ratio.get("denominator")).get("value", 1)
-        if numerator is not None and denominator == 1:
-            return numerator
-    return None
-
-
 def _medication_concepts(medication: Json) -> list[Any]:
     concepts = [medication.get("code")]
     concepts.extend(as_dict(i).get("itemCodeableConcept") for i in as_list(medication.get("ingredient")))
@@ -149,12 +91,10 @@ def medication_use(
         return None
 
     concepts: list[Any] = [resource.get("medicationCodeableConcept")]
-    strength: float | None = None
     medication_reference = as_dict(resource.get("medicationReference"))
     medication = _resolve_medication(resource, as_str(medication_reference.get("reference")), medications)
     if medication is not None:
         concepts.extend(_medication_concepts(medication))
-        strength = _medication_strength_mg(medication)
 
     names: list[str] = []
     rxnorm: list[str] = []
@@ -167,16 +107,14 @@ def medication_use(
     drug = classify_medication(rxnorm, names)
     if drug is NOT_A_KNOWN_DRUG:
         return None
-    # Only naltrexone needs its dose read (dose class, titration state); only opioids and
-    # naltrexone need their timeline (exposure, blockade).
+    # Only naltrexone needs its dose read (dose class, titration state); opioids and naltrexone
+    # need their timeline (exposure, blockade) and standard therapies theirs (trial length).
     wants_dose = drug.naltrexone is not None
-    wants_supply = wants_dose or drug.is_opioid
+    wants_supply = wants_dose or drug.is_opioid or bool(drug.therapies)  # therapies: trial length
     dosage = _dosage_of(resource, source)
-    supply = (
-        _supply_facts(resource, source, dosage, _product_strength(medication, names))
-        if wants_supply
-        else SupplyFacts(start=_start(resource, source))
-    )
+    strength = _product_strength(medication, [*names, drug.code_display or ""]) if wants_supply else None
+    if drug.naltrexone is NaltrexoneProduct.unspecified and is_injectable(_form_words(dosage, medication)):
+        drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
 
     return MedicationUse(
         source=source,
@@ -184,13 +122,34 @@ def medication_use(
         status=status,
         name=names[0] if names else drug.code_display or "unnamed medication",
         drug=drug,
-        started=supply.start,
-        supply=supply,
-        dose_steps=dose_steps(dosage) if wants_dose else (),
-        strength_mg=strength if wants_dose else None,
-        dose_mg_in_name=next((d for d in map(dose_mg_from_text, names) if d is not None), None) if wants_dose else None,
+        started=_start(resource, source),
+        supply=_supply_facts(resource, source, dosage) if wants_supply else SupplyFacts(start=_start(resource, source)),
+        dose_steps=dose_steps(dosage, strength) if wants_dose else (),
+        strength=strength,
+        status_reason=_status_reason(resource),
         is_draft=is_draft,
     )
+
+
+def _status_reason(resource: Json) -> str | None:
+    """statusReason (a CodeableConcept on requests, a list on statements) as one line of text."""
+    names: list[str] = []
+    for concept in as_list(resource.get("statusReason")):
+        text, codings = read_concept(concept)
+        names.extend(concept_names(text, codings) or [code for _, code, _ in codings if code])
+    return "; ".join(dict.fromkeys(names)) or None
+
+
+def _form_words(dosage: Any, medication: Json | None) -> list[str]:
+    """Route and dose-form words: they, not a product name's "suspension", tell an injection."""
+    words: list[str] = []
+    for item in as_list(dosage):
+        text, codings = read_concept(as_dict(item).get("route"))
+        words.extend(concept_names(text, codings))
+    if medication is not None:
+        text, codings = read_concept(medication.get("form"))
+        words.extend(concept_names(text, codings))
+    return words
 
 
 def _dosage_of(resource: Json, source: MedicationSource) -> Any:
@@ -232,38 +191,38 @@ def _product_strength(medication: Json | None, names: list[str]) -> Strength | N
     return strength_from_names(names)
 
 
-def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, strength: Strength | None) -> SupplyFacts:
+def _supply_facts(resource: Json, source: MedicationSource, dosage: Any) -> SupplyFacts:
     start = _start(resource, source)
     if source in (MedicationSource.statement, MedicationSource.administration):
         period = as_dict(resource.get("effectivePeriod"))
+        stated_end = parse_date(period.get("end")) or parse_date(resource.get("effectiveDateTime"))
         return SupplyFacts(
             start=start,
             asserted=parse_date(resource.get("dateAsserted")),
-            stated_end=parse_date(period.get("end")) or parse_date(resource.get("effectiveDateTime")),
+            stated_end=stated_end,
+            open_ended=stated_end is None and parse_date(period.get("start")) is not None,
         )
     daily, free_text = daily_use(dosage)
     if source is MedicationSource.dispense:
         quantity = as_dict(resource.get("quantity"))
         return SupplyFacts(
             start=start,
-            supply_days=_duration_days(resource.get("daysSupply")),
+            supply_days=duration_days(resource.get("daysSupply")),
             quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
             daily=daily,
             free_text_dosing=free_text,
-            strength=strength,
         )
     dispense = as_dict(resource.get("dispenseRequest"))
     quantity = as_dict(dispense.get("quantity"))
     repeats = number(dispense.get("numberOfRepeatsAllowed"))
     return SupplyFacts(
         start=start,
-        supply_days=_duration_days(dispense.get("expectedSupplyDuration")),
+        supply_days=duration_days(dispense.get("expectedSupplyDuration")),
         quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
         repeats=int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0,
         validity_end=parse_date(as_dict(dispense.get("validityPeriod")).get("end")),
         daily=daily,
         free_text_dosing=free_text,
-        strength=strength,
     )
 
 
@@ -313,7 +272,7 @@ def condition_entry(resource: Json) -> ConditionEntry | None:
     clinical = _status_code(resource.get("clinicalStatus"))
     return ConditionEntry(
         resource_id=as_str(resource.get("id")),
-        name=names[0] if names else "unnamed condition",
+        name=names[0] if names else condition_display((s, c) for s, c, _ in concept_codings if c) or "unnamed condition",
         kinds=kinds,
         # A missing clinicalStatus is read as active: problem lists often omit it.
         active=clinical not in _INACTIVE_CONDITION and verification not in _UNTRUSTED_CONDITION,
@@ -321,4 +280,5 @@ def condition_entry(resource: Json) -> ConditionEntry | None:
         in_remission=clinical == "remission" or in_remission(((s, c) for s, c, _ in concept_codings if c), names),
         clinical_status=clinical,
         refuted=verification == "refuted",
+        codings=tuple((system, code, display) for system, code, display in concept_codings if code),
     )

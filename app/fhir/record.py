@@ -13,7 +13,7 @@ from enum import StrEnum
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.medications import DrugProfile
 from app.knowledge.strength import Strength
-from app.knowledge.units import Amount
+from app.knowledge.units import SOLID_UNITS, Amount
 
 
 class MedicationSource(StrEnum):
@@ -47,13 +47,13 @@ class SupplyFacts:
     start: date | None = None  # authoredOn / effective start / whenHandedOver / administered
     asserted: date | None = None  # MedicationStatement.dateAsserted
     stated_end: date | None = None  # effectivePeriod.end, effectiveDateTime (a stated last day)
+    open_ended: bool = False  # an effectivePeriod with a start and no end
     supply_days: int | None = None  # expectedSupplyDuration / daysSupply
     quantity: Amount | None = None  # dispenseRequest.quantity (one fill) / dispensed quantity
     repeats: int = 0  # numberOfRepeatsAllowed
     validity_end: date | None = None  # dispenseRequest.validityPeriod.end
     daily: DailyUse | None = None  # from structured dosing; None when absent or free text only
     free_text_dosing: bool = False  # dosing given only as text
-    strength: Strength | None = None  # mg per unit of the product, to turn a mg dose into units
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,8 @@ class DoseStep:
     dose_mg: float | None
     duration_days: int | None
     text: str | None
+    as_written: str | None = None  # the dose as the order writes it ("4.5 mcg", "10 mL")
+    problem: str | None = None  # why a written dose could not be turned into mg
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +78,32 @@ class MedicationUse:
     started: date | None = None  # authoredOn / effective start / whenHandedOver / administered
     supply: SupplyFacts = SupplyFacts()  # read only for opioids and naltrexone
     dose_steps: tuple[DoseStep, ...] = ()
-    strength_mg: float | None = None  # Medication ingredient strength, per unit
-    dose_mg_in_name: float | None = None  # "naltrexone 4.5 mg capsule"
+    strength: Strength | None = None  # mg per unit of the product (opioids and naltrexone only)
+    status_reason: str | None = None  # statusReason text and displays, as recorded
     is_draft: bool = False  # part of this hook's draftOrders
 
     @property
+    def first_step(self) -> DoseStep | None:
+        return next((s for s in self.dose_steps if s.dose_mg is not None or s.problem), None)
+
+    @property
     def first_dose_mg(self) -> float | None:
-        """Dose per administration of the first step, whichever source states it."""
-        for step in self.dose_steps:
-            if step.dose_mg is not None:
-                return step.dose_mg
-        return self.strength_mg if self.strength_mg is not None else self.dose_mg_in_name
+        """Dose per administration of the first step that states one.
+
+        With no dose written at all, one tablet or capsule of the product's strength
+        ("naltrexone 4.5 mg capsule"); never one mL of a liquid, whose volume is the dose.
+        """
+        step = self.first_step
+        if step is not None:
+            return step.dose_mg
+        if self.strength is not None and self.strength.per in SOLID_UNITS:
+            return self.strength.mg
+        return None
+
+    @property
+    def dose_problem(self) -> str | None:
+        step = self.first_step
+        return step.problem if step is not None else None
 
     @property
     def reference(self) -> str | None:
@@ -104,6 +121,7 @@ class ConditionEntry:
     in_remission: bool = False
     clinical_status: str | None = None  # lower-case code as recorded; None when absent
     refuted: bool = False  # verificationStatus refuted
+    codings: tuple[tuple[str, str, str | None], ...] = ()  # (canonical system, code, display)
 
 
 class GapReason(StrEnum):

@@ -47,3 +47,20 @@ def parse_date(value: Any) -> date | None:
     except ValueError:
         return None
     return None
+
+
+# Longer than any supply or titration step; beyond it a value is a data error, not a plan.
+_MAX_DURATION_DAYS = 3660
+_DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30}
+
+
+def duration_days(duration: Any) -> int | None:
+    duration = as_dict(duration)
+    value = duration.get("value")
+    unit = as_str(duration.get("code")) or as_str(duration.get("unit"))
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or unit is None:
+        return None
+    factor = _DAYS_PER_UNIT.get(unit.lower())
+    if not factor or not 0 <= value * factor <= _MAX_DURATION_DAYS:
+        return None  # negative, absurd (1e308 months) or unknown unit: not a duration we can use
+    return round(value * factor)

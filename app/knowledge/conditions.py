@@ -49,12 +49,16 @@ _NAMES = {
     "crohn disease": ConditionKind.crohns_disease,
     "painful diabetic neuropathy": ConditionKind.painful_diabetic_neuropathy,
     "neuropathic corneal pain": ConditionKind.neuropathic_corneal_pain,
+    "corneal neuropathic pain": ConditionKind.neuropathic_corneal_pain,
     "opioid use disorder": ConditionKind.opioid_use_disorder,
     "opioid dependence": ConditionKind.opioid_use_disorder,
     "opiate dependence": ConditionKind.opioid_use_disorder,
     "opioid withdrawal": ConditionKind.opioid_use_disorder,
     "long-term opioid therapy": ConditionKind.long_term_opioid_use,
     "long term opioid therapy": ConditionKind.long_term_opioid_use,
+    "long term (current) use of opiate analgesic": ConditionKind.long_term_opioid_use,
+    "heroin dependence": ConditionKind.opioid_use_disorder,
+    "oud": ConditionKind.opioid_use_disorder,
     "alcohol use disorder": ConditionKind.alcohol_use_disorder,
 }
 _NAME_PATTERN = re.compile(r"\b(" + "|".join(re.escape(n) for n in _NAMES) + r")\b", re.I)
@@ -91,6 +95,15 @@ def _classify(codings: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> f
             for match in _NAME_PATTERN.finditer(name or ""):
                 kinds.add(_NAMES[match.group(1).lower()])
     return frozenset(ConditionKind(k) for k in kinds)
+
+
+def condition_display(codings: Iterable[tuple[str, str]]) -> str | None:
+    """The value sets' name of the first known code, for a diagnosis sent without text."""
+    displays = terminology().condition_displays
+    for system, code in codings:
+        if found := displays.get((system, normalise_icd10(code) if system == ICD10CM else code)):
+            return found
+    return None
 
 
 def in_remission(codings: Iterable[tuple[str, str]], names: Iterable[str]) -> bool:

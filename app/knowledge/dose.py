@@ -1,56 +1,68 @@
-"""Naltrexone dose: read it from text, and say which kind of naltrexone order it is."""
+"""Naltrexone doses as written: amounts in text, and which kind of naltrexone order a dose makes."""
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
 
-from app.knowledge.medications import NaltrexoneProduct
 from app.clinical_settings import ClinicalSettings
+from app.knowledge.medications import NaltrexoneProduct
+from app.knowledge.units import Amount, amount
 
-# "4.5 mg", "4.5mg", "4,5 mg", "1.5 milligrams", "500 mcg"
-_DOSE = re.compile(
-    r"(?<![\w.,])(\d{1,4}(?:[.,]\d{1,3})?)\s*(mg|milligrams?|mcg|micrograms?|µg)\b",
+_NUMBER = r"(\d{1,5}(?:[.,]\d{1,4})?)"
+_WORD_NUMBERS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5}
+# "4.5 mg", "4.5mg", "4,5 mg", "1.5 milligrams", "500 mcg"; not a concentration ("1 mg/mL", "5 mg per
+# 5 mL") and not a product's strength ("1.5 mg capsule", "50 mg tablets").
+_MASS_DOSE = re.compile(
+    rf"(?<![\w.,]){_NUMBER}\s*(mg|milligrams?|mcg|micrograms?|µg|ug)\b"
+    r"(?!\s*(?:/|per\b|(?:oral\s+)?(?:capsules?|caps?|tablets?|tabs?)\b))",
     re.IGNORECASE,
 )
-
-_MG_UNITS = {"mg", "milligram", "milligrams"}
+# "take 2 capsules", "4.5 mL", "10 drops", "one tablet"
+_UNIT_DOSE = re.compile(
+    rf"(?<![\w.,])({_NUMBER[1:-1]}|one|two|three|four|half)\s*"
+    r"(capsules?|caps?|tablets?|tabs?|ml|milliliters?|millilitres?|drops?|patch(?:es)?|films?)\b(?!\s*/)",
+    re.IGNORECASE,
+)
 # Not a clinical threshold: a data-sanity bound. No naltrexone product comes near 10 g a
 # dose; anything above is a data error (1e308 g), and is read as "dose unknown".
 _IMPLAUSIBLE_DOSE_MG = 10_000.0
 
 
-def _plausible(mg: float) -> float | None:
-    return mg if 0 <= mg <= _IMPLAUSIBLE_DOSE_MG else None
-_UCUM_TO_MG = {"mg": 1.0, "ug": 0.001, "g": 1000.0}
+def plausible_mg(mg: float) -> float | None:
+    return mg if 0 < mg <= _IMPLAUSIBLE_DOSE_MG else None
+
+
+def mass_doses_in_text(text: str | None) -> list[tuple[float, str]]:
+    """Every mass amount written as a dose in ``text``: (mg, as written), in order; concentrations excluded."""
+    found: list[tuple[float, str]] = []
+    for match in _MASS_DOSE.finditer(text or ""):
+        value = float(match.group(1).replace(",", "."))
+        read = amount(value, match.group(2))
+        if read is not None and (mg := plausible_mg(read.value)) is not None:
+            found.append((mg, f"{value:g} {match.group(2)}"))
+    return found
 
 
 def dose_mg_from_text(text: str | None) -> float | None:
     """The first dose written in ``text``, in mg; ``None`` if no dose is written."""
-    if not text:
-        return None
-    match = _DOSE.search(text)
+    doses = mass_doses_in_text(text)
+    return doses[0][0] if doses else None
+
+
+def unit_dose_in_text(text: str | None) -> Amount | None:
+    """The first amount of the product itself ("2 capsules", "4.5 mL") written in ``text``."""
+    match = _UNIT_DOSE.search(text or "")
     if not match:
         return None
-    value = float(match.group(1).replace(",", "."))
-    return _plausible(value if match.group(2).lower() in _MG_UNITS else value / 1000.0)
-
-
-def dose_mg_from_quantity(value: object, unit: object, code: object) -> float | None:
-    """A FHIR Quantity in mg (UCUM ``mg``/``ug``/``g``, or a ``unit`` string such as 'mg')."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    for candidate in (code, unit):
-        if isinstance(candidate, str):
-            factor = _UCUM_TO_MG.get(candidate.strip().lower().replace("µ", "u").replace("mc", "u"))
-            if factor is not None:
-                return _plausible(float(value) * factor)
-    return None
+    raw = match.group(1).lower()
+    value = _WORD_NUMBERS.get(raw) or float(raw.replace(",", "."))
+    return amount(value, match.group(2))
 
 
 class DoseClass(StrEnum):
     low_dose = "low-dose"
-    below_low_dose_range = "below-low-dose-range"
+    below_low_dose_range = "below-low-dose-range"  # below ldn_unit_error_below_mg: a unit slip?
     above_low_dose_max = "above-low-dose-max"
     standard_oral = "standard-oral"
     er_injectable = "er-injectable"
@@ -61,16 +73,19 @@ class DoseClass(StrEnum):
 def classify_naltrexone_dose(
     product: NaltrexoneProduct, dose_mg: float | None, clinical: ClinicalSettings
 ) -> DoseClass:
-    """Which naltrexone order this is. A missing dose is ``unknown``, never guessed."""
+    """Which naltrexone order this is, from the dose read. A missing dose is ``unknown``, never guessed.
+
+    The product decides only where it fixes the dose (the 380 mg injection, the bupropion
+    combination); a 50 mg tablet code with "take 4.5 mg" written is low-dose naltrexone
+    compounded from the tablet.
+    """
     if product is NaltrexoneProduct.bupropion_combination:
         return DoseClass.bupropion_combination
     if product is NaltrexoneProduct.er_injectable_380mg:
         return DoseClass.er_injectable
-    if product is NaltrexoneProduct.oral_50mg:
-        return DoseClass.standard_oral
     if dose_mg is None or dose_mg <= 0:
         return DoseClass.unknown
-    if dose_mg < clinical.ldn_min_mg:
+    if dose_mg < clinical.ldn_unit_error_below_mg:
         return DoseClass.below_low_dose_range
     if dose_mg <= clinical.ldn_max_mg:
         return DoseClass.low_dose

@@ -32,6 +32,14 @@ _NALTREXONE_ROLE_TO_PRODUCT = {
     "naltrexone_bupropion_er": NaltrexoneProduct.bupropion_combination,
 }
 
+class Depot(StrEnum):
+    """An opioid product whose one application keeps acting for days after it is given."""
+
+    patch = "transdermal patch"  # worn for the hours its name states ("72 HR … Transdermal System")
+    injection = "extended-release injection"  # depot buprenorphine (Sublocade, Brixadi)
+    implant = "implant"  # buprenorphine implant
+
+
 class OpioidClass(StrEnum):
     """Which opioid-free window applies before naltrexone (see ``ClinicalSettings``)."""
 
@@ -44,7 +52,10 @@ class OpioidClass(StrEnum):
 _AGONIST_THERAPY_INGREDIENTS = frozenset({"methadone", "buprenorphine", "levomethadyl", "levomethadone"})
 _NALTREXONE_WORD = re.compile(r"\b(naltrexone|revia|vivitrol|contrave|ldn|low[- ]dose naltrexone)\b", re.I)
 _BUPROPION_WORD = re.compile(r"\b(bupropion|contrave)\b", re.I)
-_INJECTABLE_WORD = re.compile(r"\b(vivitrol|injection|injectable|intramuscular|suspension)\b", re.I)
+# An injection is told by its route or dose form (injection, injectable, intramuscular, IM) or the
+# brand, never by "suspension": compounded LDN is often an oral suspension.
+_INJECTABLE_WORD = re.compile(r"\b(vivitrol|injections?|injectable|intramuscular(?:ly)?|inj)\b|\bIM\b", re.I)
+_ORAL_WORD = re.compile(r"\b(oral|by mouth|po|sublingual)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,8 @@ class DrugProfile:
     naltrexone: NaltrexoneProduct | None = None
     therapies: tuple[TherapyEntry, ...] = ()
     code_display: str | None = None  # the value sets' name for its code, for records with no text
+    depot: Depot | None = None  # opioids only: one application acts for days
+    depot_hours: int | None = None  # a patch's stated wear time ("72 HR"), when its name gives one
 
     @property
     def is_opioid(self) -> bool:
@@ -116,6 +129,8 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
             word = match.group(1).lower()
             opioid_ingredients.update(terms.opioid_words[word])
             long_acting_brand = long_acting_brand or word in terms.long_acting_brands
+            if word in terms.patch_brand_displays:
+                code_displays.append(terms.patch_brand_displays[word])  # its form and wear time
         if naltrexone is None and _NALTREXONE_WORD.search(text):
             naltrexone = _naltrexone_product_from_text(text)
         for match in _therapy_pattern().finditer(text):
@@ -136,18 +151,47 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
         opioid_class = OpioidClass.short_acting
     if not (opioid_ingredients or naltrexone or therapies):
         return NOT_A_KNOWN_DRUG
+    depot, depot_hours = _depot(" | ".join([text, *code_displays])) if opioid_ingredients else (None, None)
     return DrugProfile(
         opioid_ingredients=tuple(sorted(opioid_ingredients)),
         opioid_class=opioid_class,
+        depot=depot,
+        depot_hours=depot_hours,
         code_display=code_displays[0] if code_displays else None,
         naltrexone=naltrexone,
         therapies=tuple(therapies.values()),
     )
 
 
+_PATCH = re.compile(r"\b(transdermal|patch(?:es)?)\b", re.I)
+_WEAR_HOURS = re.compile(r"\b(\d{2,3})\s*(?:HR|hours?)\b", re.I)
+_DEPOT_INJECTION = re.compile(
+    r"\b(sublocade|brixadi)\b|\b(extended[- ]release|ER)\b.*\binjection\b|\bprefilled syringe\b.*\b(sublocade|brixadi)\b", re.I
+)
+_IMPLANT = re.compile(r"\b(implant|probuphine)\b", re.I)
+
+
+def _depot(text: str) -> tuple[Depot | None, int | None]:
+    """Patches (with their wear hours when named), depot injections and implants."""
+    if _IMPLANT.search(text):
+        return Depot.implant, None
+    if _DEPOT_INJECTION.search(text):
+        return Depot.injection, None
+    if _PATCH.search(text):
+        hours = _WEAR_HOURS.search(text)
+        return Depot.patch, int(hours.group(1)) if hours else None
+    return None, None
+
+
 def _naltrexone_product_from_text(text: str) -> NaltrexoneProduct:
     if _BUPROPION_WORD.search(text):
         return NaltrexoneProduct.bupropion_combination
-    if _INJECTABLE_WORD.search(text):
+    if is_injectable([text]):
         return NaltrexoneProduct.er_injectable_380mg
     return NaltrexoneProduct.unspecified
+
+
+def is_injectable(words: Sequence[str]) -> bool:
+    """Route or dose-form words that say injection and not by mouth ("oral suspension" is oral)."""
+    text = " | ".join(words)
+    return bool(_INJECTABLE_WORD.search(text)) and not _ORAL_WORD.search(text)

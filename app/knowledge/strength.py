@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.knowledge.units import COUNT_UNITS, MASS, VOLUME, Amount, canonical_unit
+from app.knowledge.units import MASS, VOLUME, Amount, canonical_unit, same_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ class Strength:
         """mg in ``amount`` of this product (2 tablets, 4.5 mL); None when the units do not combine."""
         if amount.unit == MASS:
             return amount.value
-        if amount.unit == self.per or (self.per == "" and amount.unit in COUNT_UNITS):
+        if same_unit(amount.unit, self.per):
             return amount.value * self.mg
         return None
 

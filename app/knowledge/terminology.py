@@ -83,12 +83,16 @@ class Terminology:
     opioid_words: dict[str, tuple[str, ...]]
     # brands whose every RxNorm product is extended-release or transdermal (OxyContin, Duragesic)
     long_acting_brands: frozenset[str]
+    # brands whose every RxNorm product is a transdermal system (Duragesic, BuTrans): a display to read
+    patch_brand_displays: dict[str, str]
     naltrexone_roles: dict[str, str]
     naltrexone_displays: dict[str, str]
     snomed_conditions: dict[str, frozenset[str]]
     icd10_conditions: dict[str, frozenset[str]]
     # (canonical system, code) of diagnoses whose own name says "in remission" (F11.21 …)
     remission_codes: frozenset[tuple[str, str]]
+    # (canonical system, code) -> its name in conditions.csv, for a Condition sent as a bare code
+    condition_displays: dict[tuple[str, str], str]
     therapy_codes: dict[str, TherapyEntry]
     therapy_words: dict[str, TherapyEntry]
 
@@ -109,10 +113,14 @@ def _brands(display: str) -> Iterable[str]:
             yield brand
 
 
-def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]], frozenset[str]]:
+_HOURS = re.compile(r"\b(\d{2,3}) HR\b")
+
+
+def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]], frozenset[str], dict[str, str]]:
     codes: dict[str, OpioidProduct] = {}
     words: dict[str, set[str]] = {}
     brand_forms: dict[str, set[bool]] = {}
+    brand_displays: dict[str, set[str]] = {}
     for row in _rows("opioids.csv"):
         if row["kind"] == "ingredient_peripheral":
             continue  # loperamide & co. act in the gut; not an opioid exposure here
@@ -124,13 +132,20 @@ def _load_opioids() -> tuple[dict[str, OpioidProduct], dict[str, tuple[str, ...]
             for brand in _brands(row["display"]):
                 words.setdefault(brand, set()).update(ingredients)
                 brand_forms.setdefault(brand, set()).add(bool(LONG_ACTING_FORM.search(row["display"])))
+                brand_displays.setdefault(brand, set()).add(row["display"])
     for row in _rows("naltrexone.csv"):
         for opioid in _OPIOIDS_ONLY_IN_COMBINATIONS:
             if opioid in row["display"].lower():
                 codes[row["code"]] = OpioidProduct(ingredients=(opioid,), display=row["display"])
                 words.setdefault(opioid, set()).add(opioid)
     long_acting_brands = frozenset(brand for brand, forms in brand_forms.items() if forms == {True})
-    return codes, {word: tuple(sorted(ings)) for word, ings in words.items()}, long_acting_brands
+    patch_brands = {
+        brand: sorted(displays)[0]
+        for brand, displays in brand_displays.items()
+        if all("transdermal" in d.lower() for d in displays)
+        and len({m.group(1) for d in displays if (m := _HOURS.search(d))} or {""}) == 1
+    }
+    return codes, {word: tuple(sorted(ings)) for word, ings in words.items()}, long_acting_brands, patch_brands
 
 
 def _load_naltrexone() -> tuple[dict[str, str], dict[str, str]]:
@@ -148,15 +163,26 @@ _NOT_THE_CONDITION_SUBTYPES = frozenset(
     {
         # "misuse indicator, not an OUD diagnosis": an overdose is not a use disorder.
         "opioid poisoning/overdose (misuse indicator, not an OUD diagnosis)",
+        # "not typical painful DPN": autonomic neuropathy and mononeuropathy are not the painful
+        # distal polyneuropathy LDN was reported in; nor is diabetic amyotrophy (radiculoplexus).
+        "other diabetic neuropathy (autonomic/mono; not typical painful DPN)",
+        "diabetic lumbosacral radiculoplexus neuropathy (proxy)",
+        # Neuropathic corneal pain has no ICD-10-CM code; ocular pain (H57.1x) and "other
+        # disorders of cornea" (H18.89x) are far wider. It is recognised by its name only.
+        "ocular pain (proxy)",
+        "other specified disorders of cornea (proxy)",
     }
 )
 _IN_REMISSION = re.compile(r"\bin remission\b", re.IGNORECASE)
 
 
-def _load_conditions() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], frozenset[tuple[str, str]]]:
+def _load_conditions() -> tuple[
+    dict[str, frozenset[str]], dict[str, frozenset[str]], frozenset[tuple[str, str]], dict[tuple[str, str], str]
+]:
     snomed: dict[str, set[str]] = {}
     icd10: dict[str, set[str]] = {}
     remission: set[tuple[str, str]] = set()
+    displays: dict[tuple[str, str], str] = {}
     for row in _rows("conditions.csv"):
         if row["subtype"] in _NOT_THE_CONDITION_SUBTYPES:
             continue
@@ -170,10 +196,12 @@ def _load_conditions() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[s
             continue
         if _IN_REMISSION.search(row["display"]):
             remission.add((system, code))
+        displays.setdefault((system, code), row["display"])
     return (
         {code: frozenset(v) for code, v in snomed.items()},
         {code: frozenset(v) for code, v in icd10.items()},
         frozenset(remission),
+        displays,
     )
 
 
@@ -193,19 +221,21 @@ def _load_therapies() -> tuple[dict[str, TherapyEntry], dict[str, TherapyEntry]]
 
 @cache
 def terminology() -> Terminology:
-    opioid_codes, opioid_words, long_acting_brands = _load_opioids()
+    opioid_codes, opioid_words, long_acting_brands, patch_brand_displays = _load_opioids()
     naltrexone_roles, naltrexone_displays = _load_naltrexone()
-    snomed, icd10, remission_codes = _load_conditions()
+    snomed, icd10, remission_codes, condition_displays = _load_conditions()
     therapy_codes, therapy_words = _load_therapies()
     return Terminology(
         opioid_codes=opioid_codes,
         opioid_words=opioid_words,
         long_acting_brands=long_acting_brands,
+        patch_brand_displays=patch_brand_displays,
         naltrexone_roles=naltrexone_roles,
         naltrexone_displays=naltrexone_displays,
         snomed_conditions=snomed,
         icd10_conditions=icd10,
         remission_codes=remission_codes,
+        condition_displays=condition_displays,
         therapy_codes=therapy_codes,
         therapy_words=therapy_words,
     )

@@ -1,17 +1,20 @@
-"""Standard therapies that come before LDN, grouped the way the positioning rule counts them.
+"""Standard therapies that come before LDN, and per condition which lines of them must have failed.
 
-Source: the LDN source article's "Positioning in Treatment Algorithm" — first line
-tricyclics or SNRIs; second line anticonvulsants (carbamazepine) and gabapentinoids;
-disease-specific standard care (MS disease-modifying therapies; the FDA-approved
-fibromyalgia drugs pregabalin, duloxetine, milnacipran). Drug classes come from the
-``class`` column of ``standard_therapies.csv``.
+Drug classes come from the ``class`` column of ``standard_therapies.csv``; the lines per
+condition from ``data/standard_care.toml`` (each entry names its source and is marked for
+clinician review).
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from app.knowledge.conditions import ConditionKind
+from app.knowledge.terminology import DATA_DIR
 
 
 class TherapyClass(StrEnum):
@@ -22,28 +25,13 @@ class TherapyClass(StrEnum):
     ms_dmt = "MS disease-modifying therapy"
 
 
-class TherapyLine(StrEnum):
-    first = "first line"
-    second = "second line"
-    disease_specific = "disease-specific"
-
-
-LINE_OF_CLASS = {
-    TherapyClass.tricyclic: TherapyLine.first,
-    TherapyClass.snri: TherapyLine.first,
-    TherapyClass.gabapentinoid: TherapyLine.second,
-    TherapyClass.anticonvulsant: TherapyLine.second,
-    TherapyClass.ms_dmt: TherapyLine.disease_specific,
-}
-
-
 def therapy_class(csv_class: str) -> TherapyClass | None:
     """The counted class of a ``standard_therapies.csv`` row.
 
-    Every MS DMT sub-class (interferon, S1P modulator, anti-CD20…) counts as one
-    class: switching DMTs is disease control, not a separate pain therapy tried.
-    Cyclobenzaprine ("muscle relaxant (tricyclic-like)") is not counted: the source
-    does not name it among the standard therapies LDN comes after.
+    Every MS DMT sub-class (interferon, S1P modulator, anti-CD20…) is one class: it treats
+    MS itself, and no condition's standard care counts it as a pain trial. Cyclobenzaprine
+    ("muscle relaxant (tricyclic-like)") is not counted: the source does not name it among
+    the standard therapies LDN comes after.
     """
     if csv_class.startswith("MS DMT"):
         return TherapyClass.ms_dmt
@@ -53,15 +41,43 @@ def therapy_class(csv_class: str) -> TherapyClass | None:
         return None
 
 
-_NEUROPATHIC = (TherapyClass.tricyclic, TherapyClass.snri, TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)
+@dataclass(frozen=True, slots=True)
+class StandardCare:
+    condition: ConditionKind
+    lines: tuple[tuple[TherapyClass, ...], ...]  # each line's classes, first line first
+    assessed: bool  # False: the record's therapies cannot tell whether LDN's turn has come
+    ldn_place: str  # where LDN stands once every line has been tried: "3rd/4th-line"
+    source: str
 
-# Standard options per condition, in the order a clinician would try them.
-STANDARD_OPTIONS: dict[ConditionKind, tuple[TherapyClass, ...]] = {
-    ConditionKind.fibromyalgia: (TherapyClass.snri, TherapyClass.gabapentinoid, TherapyClass.tricyclic),
-    ConditionKind.multiple_sclerosis: (TherapyClass.ms_dmt, *_NEUROPATHIC),
-    ConditionKind.complex_regional_pain_syndrome: _NEUROPATHIC,
-    ConditionKind.painful_diabetic_neuropathy: _NEUROPATHIC,
-    ConditionKind.neuropathic_corneal_pain: _NEUROPATHIC,
-    # Crohn's disease standard care is not in the shipped value sets: no options named.
-    ConditionKind.crohns_disease: (),
-}
+
+@cache
+def standard_care() -> dict[ConditionKind, StandardCare]:
+    data = tomllib.loads((DATA_DIR / "standard_care.toml").read_text(encoding="utf-8"))
+    return {
+        ConditionKind(key): StandardCare(
+            condition=ConditionKind(key),
+            lines=tuple(tuple(TherapyClass(c) for c in line) for line in entry.get("lines", [])),
+            assessed=entry.get("assessed", True),
+            ldn_place=entry["ldn_place"],
+            source=entry["source"],
+        )
+        for key, entry in data.items()
+    }
+
+
+# statusReason words that say a therapy was tried and did not work or was not tolerated
+# ("sintol" is the FHIR medicationrequest-status-reason code for suspected intolerance).
+_FAILED = re.compile(
+    r"\b(ineffective|not effective|not helpful|did not help|treatment failure|failed|sintol"
+    r"|no (?:meaningful |significant |adequate )?(?:pain )?(?:benefit|effect|response|relief|improvement)"
+    r"|(?:little|minimal|insufficient) (?:pain )?(?:benefit|effect|relief|improvement)"
+    r"|lack of (?:efficacy|effect|benefit|response)|inadequate (?:response|relief|effect)"
+    r"|pain (?:unchanged|persisted|persists|not improved|no better)"
+    r"|not tolerated|intoleran\w*|adverse (?:effect|event|reaction)s?|(?<!no )side[- ]effects?)\b",
+    re.IGNORECASE,
+)
+
+
+def says_failed(reason: str | None) -> bool:
+    """Whether a stop reason says the therapy failed or was not tolerated."""
+    return bool(reason and _FAILED.search(reason))

@@ -30,11 +30,16 @@ _UNITS: dict[str, tuple[str, float]] = {
     **dict.fromkeys(["tab", "tabs", "tbl", "tablet", "tablets"], ("tablet", 1.0)),
     **dict.fromkeys(["cap", "caps", "capsule", "capsules"], ("capsule", 1.0)),
     **dict.fromkeys(["patch", "patches"], ("patch", 1.0)),
+    # "each": one piece of whatever form the product has (pharmacy systems' "EA").
+    **dict.fromkeys(["ea", "each"], ("", 1.0)),
 }
 MASS = "mg"
 VOLUME = "mL"
 # Units that name a piece of the product; a dose in one of them is multiplied by the strength.
-COUNT_UNITS = frozenset({"tablet", "capsule", "patch"})
+COUNT_UNITS = frozenset({"tablet", "capsule", "patch", "film"})
+# A piece one takes whole: a product named "4.5 mg capsule" with no dose written means one of them.
+# "" is a solid of unnamed form ("naltrexone 4.5 mg (compounded)").
+SOLID_UNITS = frozenset({"tablet", "capsule", ""})
 # No real dose or supply is larger: beyond it a value is a data error, not an amount.
 _MAX_VALUE = 1e7
 
@@ -68,3 +73,8 @@ def amount(value: object, unit: object, code: object = None) -> Amount | None:
     written = code if isinstance(code, str) and code.strip() else unit
     canonical, factor = canonical_unit(written if isinstance(written, str) else None)
     return Amount(number * factor, canonical)
+
+
+def same_unit(a: str, b: str) -> bool:
+    """Two canonical units that measure the same thing ("each" is any one piece)."""
+    return a == b or (a == "" and b in COUNT_UNITS) or (b == "" and a in COUNT_UNITS)

@@ -11,6 +11,7 @@ from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass
 from app.knowledge.therapies import TherapyClass
 from app.rules.exposure import Exposure
+from app.rules.treatment_history import TriedAgent
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +60,10 @@ class UnsupportedFhirVersion:
     resource_type: str
 
 
-@dataclass(frozen=True, slots=True)
-class TriedAgent:
-    """A standard therapy the record shows was prescribed or taken (any status)."""
-
-    ingredient: str
-    therapy_class: TherapyClass
-    last_seen: date | None
-
-
 class Stance(StrEnum):
-    refractory = "refractory"  # enough standard agents tried: LDN is a reasonable option
+    refractory = "refractory"  # every line of a condition's standard care tried: LDN's turn
     standard_options_remain = "standard-options-remain"
+    not_assessed = "not-assessed"  # only conditions whose standard care the record cannot show
     no_studied_condition = "no-studied-condition"
 
 
@@ -82,12 +75,15 @@ class LdnPositioning:
     conditions: tuple[ConditionKind, ...]  # LDN-studied conditions the patient has
     tried: tuple[TriedAgent, ...]
     untried: tuple[TherapyClass, ...]  # standard options not yet tried
+    places: tuple[str, ...]  # where LDN stands for the refractory conditions ("3rd/4th-line")
+    diagnoses: tuple[ConditionEntry, ...]  # what a titration order would be for (its reasonCode)
     order: MedicationUse
     offer_titration: bool  # the titration order may be suggested on this card
 
 
 class DoseConcern(StrEnum):
     start_above_initial = "start-above-initial"  # LDN start above 1.5 mg without prior LDN
+    below_ldn_range = "below-ldn-range"  # below ldn_unit_error_below_mg: a unit slip?
     above_ldn_max = "above-ldn-max"
     standard_dose_with_ldn_condition = "standard-dose-with-ldn-condition"
     dose_unknown = "dose-unknown"
@@ -101,6 +97,8 @@ class NaltrexoneDoseConcern:
     dose_mg: float | None
     conditions: tuple[ConditionKind, ...]  # LDN-studied conditions the patient has
     offer_titration: bool
+    untried: tuple[TherapyClass, ...] = ()  # standard options remaining ("did you mean low-dose?")
+    diagnoses: tuple[ConditionEntry, ...] = ()  # what a titration order would be for
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +122,12 @@ class LdnReassessmentDue:
 
 @dataclass(frozen=True, slots=True)
 class LdnCandidate:
-    """patient-view: studied condition, refractory, opioid-free, not on LDN."""
+    """patient-view: studied condition, refractory, opioid-free, never on LDN."""
 
     conditions: tuple[ConditionKind, ...]
     tried: tuple[TriedAgent, ...]
+    places: tuple[str, ...]
+    diagnoses: tuple[ConditionEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,9 @@ from enum import IntEnum, StrEnum
 
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import MedicationSource, MedicationUse, SupplyFacts
-from app.knowledge.medications import NaltrexoneProduct
-from app.knowledge.units import COUNT_UNITS, MASS, Amount
+from app.knowledge.medications import Depot, NaltrexoneProduct
+from app.knowledge.strength import Strength
+from app.knowledge.units import MASS, Amount, same_unit
 
 
 class StatusMeaning(StrEnum):
@@ -86,7 +87,10 @@ class EndBasis(StrEnum):
     reported = "reported"  # dateAsserted of a finished report
     open_report = "open-report"  # an open-ended report: taken at least until it was made
     given = "given"  # the day an injection was given
-    inferred_injection = "inferred-injection"  # injection day taken from an order or dispense
+    depot = "depot"  # a patch, depot injection or implant: acting for days after it was given
+    open_administration = "open-administration"  # an administration with a start and no end
+    inferred_injection = "inferred-injection"  # injection day taken from an order or dispense: that day or later
+    units_differ = "units-differ"  # quantity and dose in units that do not combine
     free_text_dosing = "free-text-dosing"
     no_supply = "no-supply"
     no_date = "no-date"
@@ -126,9 +130,9 @@ def plus_days(day: date, days: int) -> date:
         return date.max if days > 0 else date.min
 
 
-def last_use(use: MedicationUse, today: date) -> LastUse:
+def last_use(use: MedicationUse, today: date, clinical: ClinicalSettings) -> LastUse:
     meaning = status_meaning(use)
-    dated = _end_from_dates(use, today)
+    dated = _end_from_dates(use, today, clinical)
     if meaning is not StatusMeaning.current:
         return LastUse(meaning, dated.day, dated.certainty, dated.basis, dated.supply_days, dated.cap_from)
     # Current: taken today at least; later if the supply runs on.
@@ -139,7 +143,7 @@ def last_use(use: MedicationUse, today: date) -> LastUse:
 
 def judge(use: MedicationUse, today: date, window_days: int, clinical: ClinicalSettings) -> Judgement:
     """Where a record stands today, given the window that must pass after its last use."""
-    last = last_use(use, today)
+    last = last_use(use, today, clinical)
     if last.meaning is StatusMeaning.never:
         return Judgement(Level.none, last, window_days, None)
     if last.day is not None and last.certainty is not Certainty.unknown:
@@ -156,37 +160,63 @@ def judge(use: MedicationUse, today: date, window_days: int, clinical: ClinicalS
     return Judgement(Level.history, last, window_days, doubt_ends)
 
 
-def _end_from_dates(use: MedicationUse, today: date) -> LastUse:
+def _end_from_dates(use: MedicationUse, today: date, clinical: ClinicalSettings) -> LastUse:
     """The last possible day as the record's dates and supply give it (status aside)."""
     facts = use.supply
-    meaning = status_meaning(use)
     if use.drug.naltrexone is NaltrexoneProduct.er_injectable_380mg:
         return _injection_day(use)
     if use.source is MedicationSource.administration:
-        day = facts.stated_end or facts.start
-        if day is None:
-            return LastUse(meaning, None, Certainty.unknown, EndBasis.no_date)
-        if use.status == "in-progress":
-            day = max(day, today)
-        return LastUse(meaning, day, Certainty.known, EndBasis.given)
+        return _administration_end(use, facts, today, clinical)
     if use.source is MedicationSource.statement:
         return _statement_end(use, facts)
     return _supply_end(use, facts)
 
 
-def _injection_day(use: MedicationUse) -> LastUse:
-    """Extended-release naltrexone: the day of the injection is its last "use"."""
+def _administration_end(use: MedicationUse, facts: SupplyFacts, today: date, clinical: ClinicalSettings) -> LastUse:
     meaning = status_meaning(use)
-    facts = use.supply
-    if use.source is MedicationSource.administration:
-        day, basis = facts.stated_end or facts.start, EndBasis.given
-    elif use.source is MedicationSource.statement:
-        day, basis = facts.stated_end or facts.start, EndBasis.stated_end
-    else:
-        day, basis = facts.start, EndBasis.inferred_injection
+    day = facts.stated_end or facts.start
     if day is None:
         return LastUse(meaning, None, Certainty.unknown, EndBasis.no_date)
-    return LastUse(meaning, day, Certainty.known, basis)
+    if use.status == "in-progress":
+        return LastUse(meaning, max(day, today), Certainty.known, EndBasis.given)
+    if (acts := _depot_days(use, clinical)) is not None:
+        # A patch keeps delivering until it comes off; a depot injection or implant for weeks.
+        return LastUse(meaning, plus_days(day, acts - 1), Certainty.known, EndBasis.depot, supply_days=acts)
+    if facts.open_ended:
+        # An infusion with a start and no end: running at least from its start.
+        return LastUse(meaning, day, Certainty.at_least, EndBasis.open_administration, cap_from=day)
+    return LastUse(meaning, day, Certainty.known, EndBasis.given)
+
+
+def _depot_days(use: MedicationUse, clinical: ClinicalSettings) -> int | None:
+    match use.drug.depot:
+        case Depot.patch:
+            hours = use.drug.depot_hours
+            return math.ceil(hours / 24) if hours else clinical.opioid_patch_wear_days_default
+        case Depot.injection:
+            return clinical.depot_buprenorphine_injection_days
+        case Depot.implant:
+            return clinical.depot_buprenorphine_implant_days
+    return None
+
+
+def _injection_day(use: MedicationUse) -> LastUse:
+    """Extended-release naltrexone: the day of the injection is its last "use".
+
+    Known from an administration (or a report of it); from an order or a dispense only the
+    day it was written or handed over, so the injection was given that day *or later*.
+    """
+    meaning = status_meaning(use)
+    facts = use.supply
+    if use.source in (MedicationSource.administration, MedicationSource.statement):
+        day = facts.stated_end or facts.start
+        basis = EndBasis.given if use.source is MedicationSource.administration else EndBasis.stated_end
+        if day is None:
+            return LastUse(meaning, None, Certainty.unknown, EndBasis.no_date)
+        return LastUse(meaning, day, Certainty.known, basis)
+    if facts.start is None:
+        return LastUse(meaning, None, Certainty.unknown, EndBasis.no_date)
+    return LastUse(meaning, facts.start, Certainty.at_least, EndBasis.inferred_injection, cap_from=facts.start)
 
 
 def _statement_end(use: MedicationUse, facts: SupplyFacts) -> LastUse:
@@ -207,9 +237,10 @@ def _supply_end(use: MedicationUse, facts: SupplyFacts) -> LastUse:
     meaning = status_meaning(use)
     if facts.start is None:
         return LastUse(meaning, None, Certainty.unknown, EndBasis.no_date)
-    days, basis, certainty = _fill_days(facts)
+    days, basis, certainty = _fill_days(facts, use.strength)
     if days is None:
-        return LastUse(meaning, None, Certainty.unknown, basis, cap_from=facts.start)
+        # Written or handed over that day: taken at least then, maybe for long after.
+        return LastUse(meaning, facts.start, Certainty.at_least, basis, cap_from=facts.start)
     fills = 1 + facts.repeats
     day = plus_days(facts.start, fills * days - 1)
     if facts.validity_end is not None:
@@ -222,30 +253,31 @@ def _supply_end(use: MedicationUse, facts: SupplyFacts) -> LastUse:
     return LastUse(meaning, day, certainty, basis, supply_days=fills * days, cap_from=cap_from)
 
 
-def _fill_days(facts: SupplyFacts) -> tuple[int | None, EndBasis, Certainty]:
+def _fill_days(facts: SupplyFacts, strength: Strength | None) -> tuple[int | None, EndBasis, Certainty]:
     if facts.supply_days is not None and facts.supply_days > 0:
         return facts.supply_days, EndBasis.supply_duration, Certainty.known
     daily, quantity = facts.daily, facts.quantity
-    per_day = _in_unit(daily.amount, quantity.unit, facts) if daily is not None and quantity is not None else None
+    per_day = _in_unit(daily.amount, quantity.unit, strength) if daily is not None and quantity is not None else None
     if daily is not None and quantity is not None and per_day:
         days = max(1, math.ceil(quantity.value / per_day - 1e-9))
         if daily.as_needed:
             return days, EndBasis.as_needed_maximum, Certainty.at_least
         return days, EndBasis.quantity_and_dose, Certainty.known
+    if daily is not None and quantity is not None:
+        return None, EndBasis.units_differ, Certainty.unknown
     return None, EndBasis.free_text_dosing if facts.free_text_dosing else EndBasis.no_supply, Certainty.unknown
 
 
-def _in_unit(daily: Amount, unit: str, facts: SupplyFacts) -> float | None:
+def _in_unit(daily: Amount, unit: str, strength: Strength | None) -> float | None:
     """The daily amount in the quantity's unit: as written, or through the product's strength
     (5 mg a dose of a 5 mg tablet is one tablet; 10 mg of a 10 mg/mL solution is 1 mL)."""
-    if daily.unit == unit:
+    if same_unit(daily.unit, unit):
         return daily.value if daily.value > 0 else None
-    strength = facts.strength
     if strength is None:
         return None
     if daily.unit == MASS:
         converted = strength.units_in(daily.value)
-        if converted.unit == unit or (converted.unit == "" and unit in COUNT_UNITS):
+        if same_unit(converted.unit, unit):
             return converted.value if converted.value > 0 else None
     if unit == MASS:
         return strength.mg_in(daily)

@@ -15,10 +15,10 @@ from app.rules.findings import (
     LdnReassessmentDue,
     LdnStepDue,
     OpioidExposureOnLdn,
+    Stance,
 )
-from app.rules.ldn import dose_in_effect, is_ldn, ldn_orders_and_statements, target_reached_on
-from app.rules.positioning import studied_conditions
-from app.rules.treatment_history import is_refractory, tried_standard_agents
+from app.rules.ldn import dose_in_effect, has_prior_ldn, is_ldn, ldn_orders_and_statements, target_reached_on
+from app.rules.positioning import ldn_standing
 
 _DOSE_TOLERANCE_MG = 0.01  # doses are compared after float parsing of "4.5"
 
@@ -43,10 +43,15 @@ def patient_view_findings(record: PatientRecord, today: date, clinical: Clinical
         # On naltrexone, on (or maybe on) opioids, opioid dependence on record, or a record
         # not fully read: no LDN suggestion.
         return []
-    conditions = studied_conditions(record)
-    tried = tried_standard_agents(record)
-    if conditions and is_refractory(tried, clinical):
-        return [LdnCandidate(conditions=conditions, tried=tried)]
+    if has_prior_ldn(record, clinical):
+        return []  # LDN tried before (whatever came of it): not a "candidate"; nothing to suggest again
+    standing = ldn_standing(record, today, clinical)
+    if standing.stance is Stance.refractory:
+        return [
+            LdnCandidate(
+                conditions=standing.conditions, tried=standing.tried, places=standing.places, diagnoses=standing.diagnoses
+            )
+        ]
     return []
 
 

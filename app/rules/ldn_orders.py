@@ -20,7 +20,7 @@ _LDN_INTENT = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, Dos
 
 def order_findings(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
     """Opioid safety first; then, beside it, the dose and where LDN stands."""
-    findings: list[Finding] = [*opioid_conflicts(record, today, clinical), *opioid_dependence_findings(record)]
+    findings: list[Finding] = [*opioid_conflicts(record, today, clinical), *opioid_dependence_findings(record, today, clinical)]
     # Never hand over a ready LDN order while opioid safety is in doubt, or to a patient
     # with opioid dependence or long-term opioid therapy on the problem list.
     titration_allowed = not any(
@@ -34,11 +34,11 @@ def order_findings(record: PatientRecord, today: date, clinical: ClinicalSetting
     for order in record.selected_orders:
         if order.drug.naltrexone is None:
             continue
-        concern = dose_concern(record, order, clinical, titration_allowed=titration_allowed)
+        concern = dose_concern(record, order, today, clinical, titration_allowed=titration_allowed)
         if concern is not None:
             findings.append(concern)
         if position and dose_class(order, clinical) in _LDN_INTENT:
             # One card carries the titration order; the dose card takes precedence.
             offer = titration_allowed and not (concern and concern.offer_titration) and len(order.dose_steps) <= 1
-            findings.append(position_ldn(record, order, clinical, titration_allowed=offer))
+            findings.append(position_ldn(record, order, today, clinical, titration_allowed=offer))
     return findings

@@ -8,8 +8,12 @@ so the diagnosis alone is reason to check before naltrexone starts.
 
 from __future__ import annotations
 
+from datetime import date
+
+from app.clinical_settings import ClinicalSettings
 from app.fhir.record import ConditionEntry, PatientRecord
 from app.knowledge.conditions import ConditionKind
+from app.rules.exposure import certain, naltrexone_blockades
 from app.rules.findings import OpioidDependenceOnRecord
 
 # clinicalStatus values that mean the diagnosis applies now (a missing one is read as active,
@@ -33,13 +37,16 @@ def opioid_dependence_diagnoses(record: PatientRecord) -> tuple[ConditionEntry, 
     return tuple(found)
 
 
-def opioid_dependence_findings(record: PatientRecord) -> list[OpioidDependenceOnRecord]:
-    """One warning per naltrexone order the clinician is acting on."""
+def opioid_dependence_findings(
+    record: PatientRecord, today: date, clinical: ClinicalSettings
+) -> list[OpioidDependenceOnRecord]:
+    """One warning per naltrexone order the clinician is acting on.
+
+    Not for a patient naltrexone already blocks (a monthly injection re-ordered): whatever the
+    problem list says, that patient is not taking opioids through the blockade.
+    """
     diagnoses = opioid_dependence_diagnoses(record)
-    if not diagnoses:
+    orders = [o for o in record.selected_orders if o.drug.naltrexone is not None]
+    if not diagnoses or not orders or certain(naltrexone_blockades(record, today, clinical, exclude=orders)):
         return []
-    return [
-        OpioidDependenceOnRecord(naltrexone_order=order, diagnoses=diagnoses)
-        for order in record.selected_orders
-        if order.drug.naltrexone is not None
-    ]
+    return [OpioidDependenceOnRecord(naltrexone_order=order, diagnoses=diagnoses) for order in orders]

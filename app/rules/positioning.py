@@ -1,42 +1,80 @@
-"""Where LDN stands for this patient: third/fourth line, after standard therapies."""
+"""Where LDN stands for this patient: after the standard care of each LDN-studied condition.
+
+One rule for every card that positions LDN (the LDN order's card, "did you mean low-dose?",
+the patient-view candidate): a condition's standard care is exhausted when every one of its
+lines has an agent that counts as tried (``treatment_history``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationUse, PatientRecord
+from app.fhir.record import ConditionEntry, MedicationUse, PatientRecord
 from app.knowledge.conditions import LDN_STUDIED_CONDITIONS, ConditionKind
-from app.knowledge.therapies import STANDARD_OPTIONS, TherapyClass
-from app.rules.findings import LdnPositioning, Stance, TriedAgent
-from app.rules.treatment_history import is_refractory, tried_classes, tried_standard_agents
+from app.knowledge.therapies import StandardCare, TherapyClass, standard_care
+from app.rules.findings import LdnPositioning, Stance
+from app.rules.treatment_history import TriedAgent, tried_standard_agents
 
 
 def studied_conditions(record: PatientRecord) -> tuple[ConditionKind, ...]:
     return tuple(sorted(record.active_condition_kinds & LDN_STUDIED_CONDITIONS))
 
 
-def untried_options(conditions: tuple[ConditionKind, ...], tried: tuple[TriedAgent, ...]) -> tuple[TherapyClass, ...]:
-    done = tried_classes(tried)
-    options = (option for condition in conditions for option in STANDARD_OPTIONS.get(condition, ()))
-    return tuple(dict.fromkeys(o for o in options if o not in done))
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where LDN stands, before it is tied to an order."""
+
+    stance: Stance
+    conditions: tuple[ConditionKind, ...]
+    tried: tuple[TriedAgent, ...]
+    untried: tuple[TherapyClass, ...]  # classes of the lines not yet tried (standard options remain)
+    places: tuple[str, ...]  # where LDN stands for the refractory conditions ("3rd/4th-line")
+    diagnoses: tuple[ConditionEntry, ...]  # the record's entries for the conditions LDN's turn has come in
+
+
+def ldn_standing(record: PatientRecord, today: date, clinical: ClinicalSettings) -> Standing:
+    conditions = studied_conditions(record)
+    tried = tried_standard_agents(record, today, clinical)
+    counted = {a.therapy_class for a in tried if a.counts(clinical)}
+    cares = [standard_care()[c] for c in conditions]
+    assessed = [care for care in cares if care.assessed]
+    refractory = [care for care in assessed if not _missing_lines(care, counted)]
+    if not conditions:
+        stance = Stance.no_studied_condition
+    elif refractory:
+        stance = Stance.refractory
+    elif not assessed:
+        stance = Stance.not_assessed
+    else:
+        stance = Stance.standard_options_remain
+    untried = (
+        tuple(dict.fromkeys(c for care in assessed for line in _missing_lines(care, counted) for c in line))
+        if stance is Stance.standard_options_remain
+        else ()
+    )
+    reasons = {care.condition for care in refractory}
+    diagnoses = tuple(c for c in record.conditions if c.active and c.kinds & reasons)
+    return Standing(stance, conditions, tried, untried, tuple(dict.fromkeys(care.ldn_place for care in refractory)), diagnoses)
+
+
+def _missing_lines(care: StandardCare, counted: set[TherapyClass]) -> list[tuple[TherapyClass, ...]]:
+    return [line for line in care.lines if not counted & set(line)]
 
 
 def position_ldn(
-    record: PatientRecord, order: MedicationUse, clinical: ClinicalSettings, *, titration_allowed: bool
+    record: PatientRecord, order: MedicationUse, today: date, clinical: ClinicalSettings, *, titration_allowed: bool
 ) -> LdnPositioning:
-    conditions = studied_conditions(record)
-    tried = tried_standard_agents(record)
-    if not conditions:
-        stance = Stance.no_studied_condition
-    elif is_refractory(tried, clinical):
-        stance = Stance.refractory
-    else:
-        stance = Stance.standard_options_remain
+    standing = ldn_standing(record, today, clinical)
     return LdnPositioning(
-        stance=stance,
-        conditions=conditions,
-        tried=tried,
-        untried=untried_options(conditions, tried) if stance is Stance.standard_options_remain else (),
+        stance=standing.stance,
+        conditions=standing.conditions,
+        tried=standing.tried,
+        untried=standing.untried,
+        places=standing.places,
+        diagnoses=standing.diagnoses,
         order=order,
         # A ready titration order is offered only where LDN's turn has come.
-        offer_titration=titration_allowed and stance is Stance.refractory,
+        offer_titration=titration_allowed and standing.stance is Stance.refractory,
     )

@@ -129,7 +129,14 @@ def blocking(resources, today, clinical=DEFAULTS) -> Level | None:
 def test_the_extended_release_injection_blocks_for_its_setting_after_the_day_it_was_given(record, days):
     clinical = ClinicalSettings(naltrexone_er_blockade_days=days)
     assert blocking([record], GIVEN + timedelta(days=days), clinical) is Level.exposure
-    assert blocking([record], GIVEN + timedelta(days=days + 1), clinical) is None
+    after = blocking([record], GIVEN + timedelta(days=days + 1), clinical)
+    if record["resourceType"] in ("MedicationRequest", "MedicationDispense"):
+        # Written or handed over that day: the injection was given then or later, so it may still block.
+        assert after is Level.possible
+        cap = clinical.max_assumed_supply_days
+        assert blocking([record], GIVEN + timedelta(days=cap + days), clinical) is None
+    else:
+        assert after is None
 
 
 def test_an_active_injection_order_blocks_however_old():

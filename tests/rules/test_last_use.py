@@ -38,7 +38,7 @@ def _level(case: Case, today: date, clinical: ClinicalSettings = CLINICAL) -> Le
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_the_last_possible_day_is_read_from_the_record(case):
-    found = last_use(_use(case), _on(0))
+    found = last_use(_use(case), _on(0), CLINICAL)
     assert found.meaning is case.meaning
     if case.meaning is not StatusMeaning.by_dates:
         return
@@ -103,7 +103,7 @@ def test_the_assumed_supply_cap_is_a_setting():
 
 def test_handover_timestamps_count_by_their_calendar_day():
     late_evening = medication_dispense(OXY, handed_over=f"{day(0)}T23:59:00-05:00", days_supply=7)
-    assert last_use(record_of([late_evening]).medications[0], _on(0)).day == _on(6)
+    assert last_use(record_of([late_evening]).medications[0], _on(0), CLINICAL).day == _on(6)
 
 
 def test_dates_near_the_end_of_the_calendar_do_not_overflow():

@@ -23,6 +23,7 @@ from app.fhir.record import (
 )
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.medications import classify_medication
+from app.knowledge.strength import Strength
 from app.knowledge.units import Amount
 from app.rules.ldn_followup import patient_view_findings
 from app.rules.ldn_orders import order_findings
@@ -48,9 +49,12 @@ steps = st.lists(
         dose_mg=st.one_of(st.none(), st.floats(0, 500, allow_nan=False)),
         duration_days=st.one_of(st.none(), st.integers(0, 120)),
         text=st.one_of(st.none(), st.text(max_size=20)),
+        as_written=st.one_of(st.none(), st.text(max_size=12)),
+        problem=st.one_of(st.none(), st.text(max_size=30)),
     ),
     max_size=4,
 ).map(tuple)
+strengths = st.builds(Strength, st.floats(0.001, 500, allow_nan=False), st.sampled_from(["tablet", "capsule", "mL", ""]))
 amounts = st.builds(Amount, st.floats(0.001, 1e6, allow_nan=False), st.sampled_from(["tablet", "mL", "mg", "", "patch"]))
 supplies = st.builds(
     SupplyFacts,
@@ -78,8 +82,8 @@ def uses(draw, draft: bool = False) -> MedicationUse:
         started=(supply := draw(supplies)).start,
         supply=supply,
         dose_steps=draw(steps),
-        strength_mg=draw(st.one_of(st.none(), st.floats(0, 500, allow_nan=False))),
-        dose_mg_in_name=draw(st.one_of(st.none(), st.floats(0, 500, allow_nan=False))),
+        strength=draw(st.one_of(st.none(), strengths)),
+        status_reason=draw(st.one_of(st.none(), st.sampled_from(["ineffective", "patient preference", "sintol", ""]))),
         is_draft=draft,
     )
 
@@ -94,6 +98,7 @@ conditions = st.builds(
     in_remission=st.booleans(),
     clinical_status=st.sampled_from([None, "active", "remission", "resolved", "inactive", "relapse"]),
     refuted=st.booleans(),
+    codings=st.lists(st.tuples(st.sampled_from(["http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10-cm", "", "weird"]), st.text(min_size=1, max_size=8), st.one_of(st.none(), st.text(max_size=10))), max_size=2).map(tuple),
 )
 
 

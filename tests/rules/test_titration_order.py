@@ -5,13 +5,21 @@ from __future__ import annotations
 import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
+from app.cards.render import RenderContext
 from app.cards.templates import load_templates
 from app.cards.titration_order import titration_doses, titration_order
 from app.clinical_settings import ClinicalSettings
+from app.fhir.record import ConditionEntry
+from app.knowledge.conditions import ConditionKind
 from app.settings import PROJECT_ROOT
 
-WORDING = load_templates(PROJECT_ROOT / "cards").titration
-VALUES = {"start_mg": "1.5", "step_mg": "1.5", "step_weeks": 2, "target_mg": "4.5", "reassess_min": 4, "reassess_max": 8}
+TEXTS = load_templates(PROJECT_ROOT / "cards")
+WORDING = TEXTS.titration
+VALUES = RenderContext(TEXTS, ClinicalSettings(), 1, "p1").numbers()
+FIBROMYALGIA = ConditionEntry(
+    "c1", "Fibromyalgia", frozenset({ConditionKind.fibromyalgia}), active=True,
+    codings=(("http://hl7.org/fhir/sid/icd-10-cm", "M79.7", "Fibromyalgia"),),
+)  # fmt: skip
 
 
 def test_default_plan_is_1_5_then_3_then_4_5_mg_at_bedtime_with_two_week_steps():
@@ -37,10 +45,35 @@ def test_order_renders_in_the_sandbox_rx_view():
     assert concept["text"] and concept["coding"][0]["code"] == "7243"
 
 
-def test_note_carries_counselling_and_reassessment():
+def test_note_carries_counselling_and_the_stop_criterion():
     note = titration_order("p1", ClinicalSettings(), WORDING, VALUES)["note"][0]["text"]
-    for word in ("vivid dreams", "headache", "nausea", "No laboratory monitoring", "Reassess", "compounded"):
-        assert word in note
+    for words in ("vivid dreams", "headache", "nausea", "No laboratory monitoring", "compounded", "opioid"):
+        assert words in note
+    assert "Stop if there is no benefit after at least 4-8 weeks at 4.5 mg" in note
+
+
+def test_the_order_is_complete_enough_to_sign():
+    order = titration_order("p1", ClinicalSettings(), WORDING, VALUES, [FIBROMYALGIA])
+    MedicationRequest.model_validate(order)
+    assert order["reasonCode"] == [
+        {"text": "Fibromyalgia", "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M79.7", "display": "Fibromyalgia"}]}
+    ]
+    assert order["medicationCodeableConcept"]["text"] == "Naltrexone 1.5 mg capsule (low-dose, compounded)"
+    # The first fill covers the first step: one 1.5 mg capsule a night for two weeks.
+    assert order["dispenseRequest"]["quantity"] == {"value": 14, "unit": "capsule"}
+    assert order["dispenseRequest"]["expectedSupplyDuration"]["value"] == 14
+    instructions = [s["patientInstruction"] for s in order["dosageInstruction"]]
+    assert instructions[0] == "Take 1 capsule(s) (1.5 mg) by mouth at bedtime for 2 weeks."
+    assert instructions[2].startswith("Then take 3 capsule(s) (4.5 mg) by mouth at bedtime.")
+
+
+def test_the_compounded_strength_is_a_setting():
+    clinical = ClinicalSettings(titration_compounded_strength_mg=0.5)
+    values = RenderContext(TEXTS, clinical, 1, "p1").numbers()
+    order = titration_order("p1", clinical, WORDING, values)
+    assert order["medicationCodeableConcept"]["text"].startswith("Naltrexone 0.5 mg capsule")
+    assert order["dispenseRequest"]["quantity"]["value"] == 3 * 14
+    assert "9 capsule(s) (4.5 mg)" in order["dosageInstruction"][2]["patientInstruction"]
 
 
 @pytest.mark.parametrize(

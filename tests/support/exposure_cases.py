@@ -14,6 +14,7 @@ from app.clinical_settings import ClinicalSettings
 from app.rules.last_use import Certainty, StatusMeaning
 from tests.support.fhir import (
     METHADONE_LIQUID,
+    concept,
     OXYCODONE_5MG,
     UCUM,
     medication_administration,
@@ -84,8 +85,8 @@ CASES = [
     Case("request completed, 30 tablets at 5 mg every 8 h (5 mg tablet)", medication_request(OXY, status="completed", authored_on=day(0), dispenseRequest=supply(quantity=tablets(30)), dosageInstruction=every(8, mg(5))), BY_DATES, 9),
     Case("request completed, 12 tablets as needed every 6 h: earliest end", medication_request(OXY, status="completed", authored_on=day(0), dispenseRequest=supply(quantity=tablets(12)), dosageInstruction=every(6, tablets(1), prn=True)), BY_DATES, 2, AT_LEAST, 0),
     Case("request completed, as needed with a maximum of 2 tablets a day", medication_request(OXY, status="completed", authored_on=day(0), dispenseRequest=supply(quantity=tablets(20)), dosageInstruction=every(4, tablets(1), prn=True, maxDosePerPeriod={"numerator": tablets(2), "denominator": {"value": 1, "unit": "day", "system": UCUM, "code": "d"}})), BY_DATES, 9, AT_LEAST, 0),
-    Case("request completed, free-text dosing only", medication_request(OXY, status="completed", authored_on=day(0), dispenseRequest=supply(quantity=tablets(20)), dosageInstruction=[{"text": "1-2 tabs q4-6h prn"}]), BY_DATES, None, UNKNOWN, 0),
-    Case("request completed, no supply data at all", medication_request(OXY, status="completed", authored_on=day(0)), BY_DATES, None, UNKNOWN, 0),
+    Case("request completed, free-text dosing only", medication_request(OXY, status="completed", authored_on=day(0), dispenseRequest=supply(quantity=tablets(20)), dosageInstruction=[{"text": "1-2 tabs q4-6h prn"}]), BY_DATES, 0, AT_LEAST, 0),
+    Case("request completed, no supply data at all", medication_request(OXY, status="completed", authored_on=day(0)), BY_DATES, 0, AT_LEAST, 0),
     Case("request completed, 6 x 30 days but valid for 60 days", medication_request(OXY, status="completed", authored_on=day(0), dispenseRequest=supply(days=30, repeats=5, valid_to=59)), BY_DATES, 59 + 29),
     Case("request completed, 120 mL of 10 mg/mL methadone at 10 mg a day", medication_request(METHADONE_LIQUID, status="completed", authored_on=day(0), dispenseRequest=supply(quantity={"value": 120, "unit": "mL"}), dosageInstruction=[{"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}, "doseAndRate": [{"doseQuantity": mg(10)}]}]), BY_DATES, 119),
     Case("request completed without authoredOn", medication_request(OXY, status="completed", dispenseRequest=supply(days=3)), BY_DATES, None, UNKNOWN),
@@ -105,7 +106,14 @@ CASES = [
     *(Case(f"dispense {s}, 7-day supply", medication_dispense(OXY, status=s, handed_over=day(0), days_supply=7), BY_DATES, 6)
       for s in ("completed", "stopped", "unknown")),
     Case("dispense without daysSupply: 120 tablets at 1 every 6 h", medication_dispense(OXY, handed_over=day(0), days_supply=None, quantity=tablets(120), dosageInstruction=every(6, tablets(1))), BY_DATES, 29),
-    Case("dispense without daysSupply or dosing", medication_dispense(OXY, handed_over=day(0), days_supply=None, quantity=tablets(120)), BY_DATES, None, UNKNOWN, 0),
+    Case("dispense without daysSupply or dosing", medication_dispense(OXY, handed_over=day(0), days_supply=None, quantity=tablets(120)), BY_DATES, 0, AT_LEAST, 0),
+    Case("dispense of 120 'EA' at 5 mg of a combination product", medication_dispense(concept("Hydrocodone-acetaminophen 5-325 mg tablet"), handed_over=day(0), days_supply=None, quantity={"value": 120, "unit": "EA"}, dosageInstruction=every(6, mg(5))), BY_DATES, 0, AT_LEAST, 0),
+    Case("dispense of 120 'EA' at 1 tablet every 6 h", medication_dispense(OXY, handed_over=day(0), days_supply=None, quantity={"value": 120, "unit": "EA"}, dosageInstruction=every(6, tablets(1))), BY_DATES, 29),
+    Case("fentanyl 72-hour patch given", medication_administration(concept("72 HR fentanyl 0.025 MG/HR Transdermal System"), given=day(0)), BY_DATES, 2),
+    Case("BuTrans 7-day patch given", medication_administration(concept("BuTrans 10 mcg/hr patch"), given=day(0)), BY_DATES, 6),
+    Case("depot buprenorphine injection given", medication_administration(concept("Sublocade 300 mg/1.5 mL"), given=day(0)), BY_DATES, 30),
+    Case("buprenorphine implant inserted", medication_administration(concept("Probuphine implant"), given=day(0)), BY_DATES, 182),
+    Case("hydromorphone infusion with a start and no end", medication_administration(concept("HYDROmorphone PCA infusion"), given=None, effectivePeriod={"start": day(0)}), BY_DATES, 0, AT_LEAST, 0),
     Case("dispense dated only by whenPrepared", {**medication_dispense(OXY, handed_over=day(0), days_supply=5), "whenHandedOver": None, "whenPrepared": day(0)}, BY_DATES, 4),
     Case("dispense with no date at all", {**medication_dispense(OXY, handed_over=day(0), days_supply=5), "whenHandedOver": None}, BY_DATES, None, UNKNOWN),
     *(Case(f"dispense {s}", medication_dispense(OXY, status=s, handed_over=day(0), days_supply=30), NEVER)
