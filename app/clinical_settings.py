@@ -1,7 +1,7 @@
 """Clinical numbers, each with the source it comes from.
 
 Part of ``Settings`` (``settings.clinical``); override one from the environment
-with e.g. ``CDS_CLINICAL__REFRACTORY_MIN_AGENTS=3``.
+with e.g. ``CDS_CLINICAL__MIN_TRIAL_WEEKS=6``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 
 class ClinicalSettings(BaseModel):
-    """Clinical thresholds. Override one with e.g. ``CDS_CLINICAL__REFRACTORY_MIN_AGENTS=3``."""
+    """Clinical thresholds. Override one with e.g. ``CDS_CLINICAL__MIN_TRIAL_WEEKS=6``."""
 
     # --- Opioid-free window: days that must pass after the LAST POSSIBLE USE of an opioid
     # (app/rules/last_use.py) before naltrexone may start.
