@@ -138,22 +138,28 @@ def _since(value: str | None) -> str | None:
 def _reason_displays(cards_dir: Path) -> dict[tuple[str, str], str]:
     """(card kind, override code) -> the wording the card offered, for clients that send only codes.
 
-    Read straight from the card files (``cards/<kind>.toml``, ``[[override_reasons]]``), so
+    Read straight from ``cards/override-reasons.toml`` and the codes each card file lists, so
     the report works even where the rest of the card wording would not load.
     """
     import tomllib
 
     from app.cards.kinds import CardKind
 
-    displays: dict[tuple[str, str], str] = {}
-    for kind in CardKind:
+    def read(name: str) -> dict[str, object]:
         try:
-            data = tomllib.loads((cards_dir / f"{kind.slug}.toml").read_text(encoding="utf-8"))
+            return tomllib.loads((cards_dir / name).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError):
-            continue
-        for reason in data.get("override_reasons", []):
-            if isinstance(reason, dict) and isinstance(reason.get("code"), str) and isinstance(reason.get("display"), str):
-                displays[(kind.slug, reason["code"])] = reason["display"]
+            return {}
+
+    catalog = read("override-reasons.toml").get("reasons", {})
+    displays: dict[tuple[str, str], str] = {}
+    if not isinstance(catalog, dict):
+        return displays
+    for kind in CardKind:
+        codes = read(f"{kind.slug}.toml").get("override_reasons", [])
+        for code in codes if isinstance(codes, list) else []:
+            if isinstance(code, str) and isinstance(catalog.get(code), str):
+                displays[(kind.slug, code)] = catalog[code]
     return displays
 
 

@@ -26,6 +26,8 @@ def assert_conformant_card(card: dict[str, Any]) -> None:
     assert len(card["summary"]) < 140, card["summary"]
     assert card["indicator"] in INDICATORS
     assert card["source"]["label"]
+    topic = card["source"]["topic"]  # the rule behind the card (a Coding: system and code required)
+    assert topic["system"] and topic["code"] and topic["display"]
     if card.get("suggestions"):
         assert card["selectionBehavior"] in {"at-most-one", "any"}
         for suggestion in card["suggestions"]:
@@ -50,4 +52,6 @@ def assert_conformant_response(body: dict[str, Any]) -> list[dict[str, Any]]:
     assert isinstance(body["cards"], list)
     for card in body["cards"]:
         assert_conformant_card(card)
+    uuids = [c["uuid"] for c in body["cards"]] + [s["uuid"] for c in body["cards"] for s in c.get("suggestions", [])]
+    assert len(uuids) == len(set(uuids)), "every card and suggestion has its own uuid"
     return body["cards"]

@@ -1,6 +1,7 @@
 """Card wording, loaded from the top-level ``cards/`` folder.
 
-One TOML file per card kind, plus ``evidence.toml`` (per-condition evidence and
+One TOML file per card kind (its topic, indicator, words, source, links and the codes of the
+override reasons it offers), ``override-reasons.toml`` (the reasons' code system), (per-condition evidence and
 sources) and ``titration.toml`` (the suggested order's text). Loaded once at
 start-up and checked then: a missing file or field stops the service from
 starting rather than failing on a patient's order.
@@ -17,7 +18,10 @@ from app.cards.kinds import CardKind
 from app.knowledge.conditions import ConditionKind
 from app.protocol.models import Coding, Link, Source
 
-OVERRIDE_REASON_SYSTEM = "urn:ldn-cds:override-reason"
+# The project's two code systems. Fixed URIs, never derived from where the service is deployed,
+# so an EHR can group, suppress and report cards by rule across deployments.
+CARD_TOPIC_SYSTEM = "urn:ldn-cds:card-topic"  # one code per card kind: CardKind.slug
+OVERRIDE_REASON_SYSTEM = "urn:ldn-cds:override-reason"  # codes listed in cards/override-reasons.toml
 _TITRATION_FIELDS = (
     "medication_text",
     "step_text",
@@ -40,7 +44,6 @@ class SuggestionText:
 
 @dataclass(frozen=True, slots=True)
 class CardTemplate:
-    kind: CardKind
     indicator: Literal["info", "warning", "critical"]
     summary: str
     detail: str
@@ -83,22 +86,22 @@ def _read(path: Path) -> dict[str, Any]:
         raise TemplateError(f"{path}: {exc}") from exc
 
 
-def _template(path: Path, kind: CardKind) -> CardTemplate:
+def _template(path: Path, kind: CardKind, reasons: dict[str, str]) -> CardTemplate:
     data = _read(path)
     try:
         if data["indicator"] not in {"info", "warning", "critical"}:
             raise ValueError(f"bad indicator {data['indicator']!r}")
         suggestion = data.get("suggestion")
+        topic = Coding(system=CARD_TOPIC_SYSTEM, code=kind.slug, display=data["topic"])
         return CardTemplate(
-            kind=kind,
             indicator=data["indicator"],
             summary=data["summary"],
             detail=data.get("detail", "").strip(),
-            source=Source(**data["source"]),
+            source=Source(**data["source"], topic=topic),
             links=tuple(Link(**link) for link in data.get("links", [])),
             override_reasons=tuple(
-                Coding(system=OVERRIDE_REASON_SYSTEM, code=r["code"], display=r["display"])
-                for r in data.get("override_reasons", [])
+                Coding(system=OVERRIDE_REASON_SYSTEM, code=code, display=reasons[code])
+                for code in data.get("override_reasons", [])
             ),
             suggestion=SuggestionText(**suggestion) if suggestion else None,
         )
@@ -131,8 +134,9 @@ def load_templates(directory: Path) -> CardTexts:
     missing = [field for field in _TITRATION_FIELDS if not isinstance(titration.get(field), str)]
     if missing:
         raise TemplateError(f"{directory / 'titration.toml'}: missing {', '.join(missing)}")
+    reasons = _read(directory / "override-reasons.toml").get("reasons", {})
     return CardTexts(
-        templates={kind: _template(directory / f"{kind.slug}.toml", kind) for kind in CardKind},
+        templates={kind: _template(directory / f"{kind.slug}.toml", kind, reasons) for kind in CardKind},
         evidence=_evidence(directory / "evidence.toml"),
         titration={k: v.strip() for k, v in titration.items() if isinstance(v, str)},
     )

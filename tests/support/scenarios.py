@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.cards.kinds import decode_card_uuid
+from app.cards.templates import CARD_TOPIC_SYSTEM
 from devtools.fixtures import Scenario
 
 _URGENCY = ["critical", "warning", "info"]
 
 
 def card_kind(card: dict[str, Any]) -> str:
-    decoded = decode_card_uuid(card["uuid"])
-    assert decoded is not None, f"card uuid {card['uuid']} does not carry a card kind"
-    return decoded[0].slug
+    """The rule behind a card, as an EHR reads it: ``source.topic``."""
+    topic = card["source"]["topic"]
+    assert topic["system"] == CARD_TOPIC_SYSTEM, topic
+    return topic["code"]
 
 
 def check_scenario_cards(scenario: Scenario, request: dict[str, Any], cards: list[dict[str, Any]]) -> None:
