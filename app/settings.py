@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = 5 * 1024 * 1024
     # A clinician reads every card: keep them few.
     max_cards: int = 4
+    # order-sign repeats nothing order-select already said: only critical and warning cards.
+    # Turn off for an EHR that calls only order-sign (then it gets the advice cards too).
+    order_sign_safety_only: bool = True
 
     cards_dir: Path = PROJECT_ROOT / "cards"
 

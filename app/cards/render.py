@@ -98,24 +98,53 @@ _day = day_text
 
 
 def _names(values: Iterable[str], limit: int = 3) -> str:
-    unique = list(dict.fromkeys(values))
-    shown = ", ".join(unique[:limit])
-    return f"{shown} +{len(unique) - limit} more" if len(unique) > limit else shown
+    return Listing.of(values, "items").at(limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A list a card names (opioids, conditions): whole in the detail, shortened in the summary.
+
+    Summaries must read whole under 140 characters, so a long list is shortened at item
+    boundaries ("oxycodone, tramadol +2 more", then "4 opioids"), never cut mid-word.
+    """
+
+    items: tuple[str, ...]
+    noun: str  # plural, for the shortest form: "4 opioids"
+    joiner: str = ", "
+
+    @classmethod
+    def of(cls, values: Iterable[str], noun: str, joiner: str = ", ") -> Listing:
+        return cls(tuple(dict.fromkeys(v for v in values if v)), noun, joiner)
+
+    def at(self, limit: int | None) -> str:
+        if limit is None or len(self.items) <= limit:
+            return self.joiner.join(self.items)
+        if limit == 0:
+            return f"{len(self.items)} {self.noun}"
+        return f"{', '.join(self.items[:limit])} +{len(self.items) - limit} more"
+
+    def __str__(self) -> str:
+        return self.at(None)
+
+
+# Longest lists first, then shorter, then counts: the first that fits under the limit is used.
+_SUMMARY_LIMITS: tuple[int | None, ...] = (None, 3, 2, 1, 0)
 
 
 def _gap_text(gaps: Sequence[DataGap]) -> str:
     return _names((_GAP_NAMES.get(g.resource_type, g.resource_type) for g in gaps), limit=4)
 
 
-def _opioid_names(exposures: Iterable[Exposure]) -> str:
-    return _names(i for e in exposures for i in e.use.drug.opioid_ingredients)
+def _opioid_names(exposures: Iterable[Exposure]) -> Listing:
+    return Listing.of((i for e in exposures for i in e.use.drug.opioid_ingredients), "opioids")
 
 
-def _unchecked_text(uncertain: Sequence[Exposure], gaps: Sequence[DataGap]) -> str:
+def _unchecked_text(uncertain: Sequence[Exposure], gaps: Sequence[DataGap]) -> Listing:
     """What could not be checked, for a summary: opioids whose end is unknown, unread record parts."""
     parts = [f"{i}: end of use unknown" for e in uncertain for i in e.use.drug.opioid_ingredients]
-    parts += [_GAP_NAMES.get(g.resource_type, g.resource_type) for g in gaps]
-    return _names(parts, limit=3)
+    parts += [f"{_GAP_NAMES.get(g.resource_type, g.resource_type)} not read" for g in gaps]
+    return Listing.of(parts, "gaps")
 
 
 def _diagnosis_line(condition: ConditionEntry) -> str:
@@ -158,8 +187,15 @@ def _unwrap(markdown: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _fit(summary: str) -> str:
-    return summary if len(summary) <= MAX_SUMMARY else summary[: MAX_SUMMARY - 1].rstrip() + "…"
+def _summary(template: str, values: Mapping[str, object]) -> str:
+    """The template filled with the longest lists that keep it under the limit."""
+    for limit in _SUMMARY_LIMITS:
+        filled = {k: v.at(limit) if isinstance(v, Listing) else v for k, v in values.items()}
+        summary = template.format_map(filled)
+        if len(summary) <= MAX_SUMMARY:
+            return summary
+    # Only a template too long by itself gets here (tests render every kind with long inputs).
+    return summary[: summary.rfind(" ", 0, MAX_SUMMARY - 1)] + "…"
 
 
 class _Renderer:
@@ -181,7 +217,7 @@ class _Renderer:
         links = list({link.url: link for link in [*template.links, *extra_links]}.values())
         return Card(
             uuid=self.uuid(kind),
-            summary=_fit(template.summary.format_map(merged)),
+            summary=_summary(template.summary, merged),
             detail=_unwrap(template.detail.format_map(merged)) or None,
             indicator=template.indicator,
             source=template.source,
@@ -229,7 +265,7 @@ class _Renderer:
         known = [evidence.conditions[c] for c in conditions if c in evidence.conditions]
         links = [link for e in known for link in e.sources] + list(evidence.general_sources)
         values = {
-            "conditions": " and ".join(e.name for e in known) or "this condition",
+            "conditions": Listing.of((e.name for e in known), "conditions", " and ") if known else "this condition",
             "evidence": "\n\n".join(e.evidence for e in known),
             "general": evidence.general.format_map(self.numbers),
             "practical": evidence.practical.format_map(self.numbers),
@@ -264,7 +300,7 @@ class _Renderer:
                 margin = self.numbers["oral_margin_days"]
                 values = {
                     "opioid_order": order.name,
-                    "opioid": _names(order.drug.opioid_ingredients) or order.name,
+                    "opioid": Listing.of(order.drug.opioid_ingredients, "opioids") if order.drug.opioid_ingredients else order.name,
                     "until": blockade_until(blockades),
                     "naltrexone_lines": "\n".join(blockade_line(b) for b in blockades),
                     "oral_margin_note": (
@@ -278,7 +314,7 @@ class _Renderer:
             case OpioidDependenceOnRecord(naltrexone_order=order, diagnoses=diagnoses):
                 values = {
                     "order": order.name,
-                    "diagnoses": _names(c.name for c in diagnoses),
+                    "diagnoses": Listing.of((c.name for c in diagnoses), "diagnoses"),
                     "diagnosis_lines": "\n".join(_diagnosis_line(c) for c in diagnoses),
                 }
                 return self.card(CardKind.opioid_dependence_on_record, values)
@@ -337,7 +373,7 @@ class _Renderer:
             "tried": _tried_text(tried, clinical),
             "tried_count": str(sum(a.counts(clinical) for a in tried)),
             "untried": _names((c.value for c in untried), limit=5) or "none",
-            "untried_short": _names((c.value for c in untried), limit=2) or "none",
+            "untried_short": Listing.of((c.value for c in untried), "options") if untried else "none",
             "place": " / ".join(places) or "3rd/4th-line",
         }
 

@@ -33,6 +33,7 @@ from app.protocol.models import Card, CardsResponse, DiscoveryResponse, HookRequ
 from app.security.auth import authenticate
 from app.services import SERVICES
 from app.services.base import CdsService
+from app.settings import Settings
 from app.storage.database import DatabaseError
 
 router = APIRouter()
@@ -77,10 +78,20 @@ class JsonResponse(Response):
         return orjson.dumps(content)
 
 
-def discovery_document() -> dict[str, Any]:
+_SAFETY_ONLY_NOTE = " Safety cards only (critical and warning): advice cards come at order-select."
+_ALL_CARDS_NOTE = " All cards, advice included (this deployment does not rely on order-select)."
+
+
+def _description(service: CdsService, settings: Settings) -> str:
+    if service.hook != "order-sign":
+        return service.description
+    return service.description + (_SAFETY_ONLY_NOTE if settings.order_sign_safety_only else _ALL_CARDS_NOTE)
+
+
+def discovery_document(settings: Settings) -> dict[str, Any]:
     services = [
         ServiceDescription(
-            hook=s.hook, title=s.title, description=s.description, id=s.id, prefetch=PREFETCH_TEMPLATES
+            hook=s.hook, title=s.title, description=_description(s, settings), id=s.id, prefetch=PREFETCH_TEMPLATES
         )
         for s in SERVICES.values()
     ]
@@ -103,7 +114,7 @@ _MAX_LOGGED_HOOK_INSTANCE = 64
 async def discovery(request: Request) -> JsonResponse:
     _observe(request, "discovery")
     await authenticate(request, "/cds-services")
-    return JsonResponse(discovery_document())
+    return JsonResponse(discovery_document(request.app.state.settings))
 
 
 def service_or_404(service_id: str) -> CdsService:

@@ -64,20 +64,32 @@ def _on_therapy(blockade: Exposure) -> bool:
     )
 
 
+_ENDED = frozenset({"stopped", "completed", "cancelled", "on-hold", "not-taken"})
+
+
+def _plan_changed_since(history: list[MedicationUse], latest: MedicationUse) -> bool:
+    """A later LDN order or report that stops or pauses it: the card's premise is gone."""
+    since = latest.started or date.min
+    return any(u is not latest and u.started is not None and u.started > since and u.status in _ENDED for u in history)
+
+
 def _ldn_follow_up(
     record: PatientRecord, current_ldn: list[MedicationUse], today: date, clinical: ClinicalSettings
 ) -> Finding | None:
     history = ldn_orders_and_statements(record, clinical)
     latest = max(current_ldn, key=lambda u: u.started or date.min)
     in_effect = dose_in_effect(latest, today)
-    if in_effect is None:
+    if in_effect is None or _plan_changed_since(history, latest):
         return None
     started = min((u.started for u in history if u.started), default=in_effect.since)
     weeks_on_therapy = _weeks(started, today)
     target = clinical.titration_target_mg
 
     if in_effect.dose_mg < target - _DOSE_TOLERANCE_MG:
-        if (today - in_effect.since).days < clinical.titration_step_weeks * 7:
+        # Due once the step has lasted its planned weeks; after another step's length without
+        # a change the plan has evidently changed (held dose), and the card no longer fires.
+        step_days = clinical.titration_step_weeks * 7
+        if not step_days <= (today - in_effect.since).days < 2 * step_days:
             return None
         return LdnStepDue(
             current_dose_mg=in_effect.dose_mg,
@@ -90,7 +102,9 @@ def _ldn_follow_up(
     prescriptions = [u for u in history if u.source is MedicationSource.request]
     reached = target_reached_on(prescriptions or history, target - _DOSE_TOLERANCE_MG, today) or in_effect.since
     weeks_at_target = _weeks(reached, today)
-    if weeks_at_target < clinical.reassess_after_weeks_min:
+    # Inside the planned window at target only: before it benefit cannot be judged, after it the
+    # reassessment has happened or was decided against, and repeating the card adds nothing.
+    if not clinical.reassess_after_weeks_min <= weeks_at_target <= clinical.reassess_after_weeks_max:
         return None
     return LdnReassessmentDue(
         current_dose_mg=in_effect.dose_mg, weeks_on_therapy=weeks_on_therapy, weeks_at_target=weeks_at_target

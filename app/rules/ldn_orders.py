@@ -8,12 +8,14 @@ from app.clinical_settings import ClinicalSettings
 from app.fhir.record import PatientRecord
 from app.knowledge.dose import DoseClass
 from app.rules.dosing import dose_concern
-from app.rules.findings import Finding, OpioidConflict, OpioidDependenceOnRecord, OpioidStatusUnchecked
+from app.rules.findings import DoseConcern, Finding, OpioidConflict, OpioidDependenceOnRecord, OpioidStatusUnchecked
 from app.rules.ldn import dose_class, has_prior_ldn
 from app.rules.opioid_conflict import opioid_conflicts
 from app.rules.opioid_dependence import opioid_dependence_findings
 from app.rules.positioning import position_ldn
 
+# Dose concerns that are advice (info), not safety: dropped beside a critical card.
+_INFO_CONCERNS = frozenset({DoseConcern.start_above_initial, DoseConcern.dose_unknown})
 # Orders that mean low-dose naltrexone, or a low-dose order written too high.
 _LDN_INTENT = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, DoseClass.above_low_dose_max})
 
@@ -31,12 +33,17 @@ def order_findings(record: PatientRecord, today: date, clinical: ClinicalSetting
     # Nor when the diagnoses could not be read: "no studied condition" would be a guess.
     conditions_read = not any(gap.resource_type == "Condition" for gap in record.gaps)
     position = conditions_read and not has_prior_ldn(record, clinical)
+    # One message per order: an order that must go (critical) gets no advice on its dose or on
+    # LDN's place; that follows once opioid safety is resolved. Dose warnings still show.
+    must_go = {id(f.naltrexone_order) for f in findings if isinstance(f, OpioidConflict)}
     for order in record.selected_orders:
         if order.drug.naltrexone is None:
             continue
         concern = dose_concern(record, order, today, clinical, titration_allowed=titration_allowed)
-        if concern is not None:
+        if concern is not None and not (id(order) in must_go and concern.concern in _INFO_CONCERNS):
             findings.append(concern)
+        if id(order) in must_go:
+            continue
         if position and dose_class(order, clinical) in _LDN_INTENT:
             # One card carries the titration order; the dose card takes precedence.
             offer = titration_allowed and not (concern and concern.offer_titration) and len(order.dose_steps) <= 1

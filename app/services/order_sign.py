@@ -8,8 +8,8 @@ SERVICE = CdsService(
     hook="order-sign",
     title="Naltrexone and opioid safety (order signing)",
     description=(
-        "At signing: flags naltrexone ordered despite current opioid exposure, "
-        "and opioids ordered for a patient who takes naltrexone."
+        "At signing: flags naltrexone ordered despite recent or current opioid use or opioid "
+        "dependence on record, and opioids ordered while naltrexone blocks them; checks the dose."
     ),
     number=2,
     rules=order_findings,

@@ -17,6 +17,10 @@ from app.services.base import CdsService
 from app.settings import Settings
 
 
+# order-sign's cards when it repeats nothing order-select already said (CDS_ORDER_SIGN_SAFETY_ONLY).
+_SAFETY = frozenset({"critical", "warning"})
+
+
 @dataclass(frozen=True, slots=True)
 class Pipeline:
     settings: Settings
@@ -37,4 +41,7 @@ class Pipeline:
             )
         record = await assemble_record(hook, fallback)
         findings = service.rules(record, self.today(), self.settings.clinical)
-        return render_cards(findings, render, self.settings.max_cards)
+        cards = render_cards(findings, render, self.settings.max_cards)
+        if service.hook == "order-sign" and self.settings.order_sign_safety_only:
+            cards = [card for card in cards if card.indicator in _SAFETY]
+        return cards
