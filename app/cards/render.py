@@ -10,12 +10,12 @@ from typing import Any
 from app.cards.kinds import CardKind, new_card_uuid
 from app.cards.templates import CardTexts
 from app.cards.timeline_text import blockade_line, blockade_until, day_text, is_oral, opioid_line
-from app.cards.titration_order import format_mg, titration_order
+from app.cards.titration_order import titration_order
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
-from app.knowledge.dose import DoseClass
-from app.knowledge.therapies import TherapyClass
+from app.knowledge.dose import DoseClass, format_mg
+from app.knowledge.therapies import SHORT_NAMES, Line
 from app.protocol.models import Action, Card, Link, Suggestion
 from app.rules.exposure import Exposure
 from app.rules.findings import (
@@ -147,6 +147,19 @@ def _unchecked_text(uncertain: Sequence[Exposure], gaps: Sequence[DataGap]) -> L
     return Listing.of(parts, "gaps")
 
 
+def _as_written(written: str | None, dose: float | None) -> str:
+    """"4.5 mcg (0.0045 mg)"; a dose already written in mg once: "0.3 mg"."""
+    mg = f"{format_mg(dose)} mg" if dose is not None else "an unstated dose"
+    if not written or written == mg or dose is None:
+        return mg
+    return f"{written} ({mg})"
+
+
+def _lines_text(lines: Sequence[Line]) -> str:
+    """Each line of standard care not yet tried: "a tricyclic antidepressant or SNRI; a gabapentinoid"."""
+    return "; ".join("a " + " or ".join(c.value for c in line) for line in lines)
+
+
 def _diagnosis_line(condition: ConditionEntry) -> str:
     state = "in remission per record" if condition.in_remission else (condition.clinical_status or "status not recorded")
     onset = f", onset {_day(condition.onset)}" if condition.onset else ""
@@ -266,7 +279,8 @@ class _Renderer:
         links = [link for e in known for link in e.sources] + list(evidence.general_sources)
         values = {
             "conditions": Listing.of((e.name for e in known), "conditions", " and ") if known else "this condition",
-            "evidence": "\n\n".join(e.evidence for e in known),
+            "gist": Listing.of((e.gist for e in known), "conditions", "; ") if known else "limited",
+            "evidence": "\n\n".join(e.evidence.format_map(self.numbers) for e in known),
             "general": evidence.general.format_map(self.numbers),
             "practical": evidence.practical.format_map(self.numbers),
         }
@@ -366,14 +380,16 @@ class _Renderer:
         return self.card(kind, values, suggestions=suggestions, extra_links=links)
 
     def tried_values(
-        self, tried: Sequence[TriedAgent], untried: Sequence[TherapyClass], places: Sequence[str]
+        self, tried: Sequence[TriedAgent], untried: Sequence[Line], places: Sequence[str]
     ) -> dict[str, str]:
         clinical = self.ctx.clinical
         return {
             "tried": _tried_text(tried, clinical),
             "tried_count": str(sum(a.counts(clinical) for a in tried)),
-            "untried": _names((c.value for c in untried), limit=5) or "none",
-            "untried_short": Listing.of((c.value for c in untried), "options") if untried else "none",
+            "untried": _lines_text(untried) or "none",
+            "untried_short": Listing.of((" or ".join(SHORT_NAMES[c] for c in line) for line in untried), "lines")
+            if untried
+            else "none",
             "place": " / ".join(places) or "3rd/4th-line",
         }
 
@@ -387,12 +403,12 @@ class _Renderer:
             "order": finding.order.name,
             "dose_mg": format_mg(dose) if dose is not None else "an unstated dose",
             "dose_text": f"{format_mg(dose)} mg" if dose is not None else _DOSE_CLASS_TEXT.get(finding.dose_class, "as ordered"),
-            "as_written": f"{as_written} ({format_mg(dose)} mg)" if as_written and dose is not None else f"{format_mg(dose or 0)} mg",
-            "problem": finding.order.dose_problem or "no dose is written in the order",
+            "as_written": _as_written(as_written, dose),
+            "problem": finding.problem or "no dose is written in the order",
             "conditions": evidence["conditions"],
             "standard_options": (
                 f" Standard options not yet tried for at least {self.ctx.clinical.min_trial_weeks} weeks: "
-                f"{_names((c.value for c in finding.untried), limit=4)}; LDN usually comes after them."
+                f"{_lines_text(finding.untried)}; LDN usually comes after them."
                 if finding.untried
                 else ""
             ),

@@ -56,6 +56,7 @@ class CardTemplate:
 @dataclass(frozen=True, slots=True)
 class ConditionEvidence:
     name: str
+    gist: str  # the evidence in a few words, for summaries: "largest trial negative"
     evidence: str
     sources: tuple[Link, ...]
 
@@ -115,7 +116,10 @@ def _evidence(path: Path) -> Evidence:
         sources = {key: Link(label=s["label"], url=s["url"]) for key, s in data["sources"].items()}
         conditions = {
             ConditionKind(key): ConditionEvidence(
-                name=c["name"], evidence=c["evidence"].strip(), sources=tuple(sources[s] for s in c["sources"])
+                name=c["name"],
+                gist=c["gist"],
+                evidence=c["evidence"].strip(),
+                sources=tuple(sources[s] for s in c["sources"]),
             )
             for key, c in data["conditions"].items()
         }

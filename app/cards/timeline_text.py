@@ -131,7 +131,7 @@ def is_oral(blockade: Exposure) -> bool:
 def blockade_until(blockades: tuple[Exposure, ...]) -> str:
     """The summary's few words on how long the blockade lasts."""
     if any(b.judgement.last.basis is EndBasis.still_current for b in blockades):
-        return "taken now"
+        return "on naltrexone now"
     ends = [b.judgement.clear_from for b in blockades if b.level is Level.exposure and b.judgement.clear_from]
     if ends:
         return f"until about {day_text(max(ends) - timedelta(days=1))}"

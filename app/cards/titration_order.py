@@ -15,15 +15,12 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import ConditionEntry
+from app.knowledge.dose import format_mg
 from app.knowledge.terminology import RXNORM, UCUM
 
 # RxNorm 7243 "naltrexone" (ingredient; naltrexone.csv): LDN has no RxNorm clinical drug,
 # so the compounded product is coded at ingredient level and described in text.
 NALTREXONE_INGREDIENT = {"system": RXNORM, "code": "7243", "display": "naltrexone"}
-
-
-def format_mg(value: float) -> str:
-    return f"{value:g}"
 
 
 def titration_doses(clinical: ClinicalSettings) -> list[float]:
@@ -94,7 +91,10 @@ def titration_order(
                 None if last else weeks,
             )
         )
-    first_fill_days = weeks * 7
+    # The fill covers every step before the target; the maintenance supply follows at the target.
+    steps_before_target = doses[:-1] or doses
+    fill_days = weeks * 7 * len(steps_before_target)
+    fill_units = sum(units_per_dose(dose, clinical) for dose in steps_before_target) * weeks * 7
     resource: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -106,9 +106,8 @@ def titration_order(
         "subject": {"reference": f"Patient/{patient_id}"},
         "dosageInstruction": dosages,
         "dispenseRequest": {
-            # The first step's capsules; the next steps are refills the prescriber adjusts.
-            "quantity": {"value": units_per_dose(doses[0], clinical) * first_fill_days, "unit": "capsule"},
-            "expectedSupplyDuration": {"value": first_fill_days, "unit": "days", "system": UCUM, "code": "d"},
+            "quantity": {"value": fill_units, "unit": "capsule"},
+            "expectedSupplyDuration": {"value": fill_days, "unit": "days", "system": UCUM, "code": "d"},
         },
         "note": [{"text": wording["note"].format_map(values)}],
     }

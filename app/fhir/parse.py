@@ -131,12 +131,16 @@ def medication_use(
     )
 
 
+# FHIR medicationrequest-status-reason codes that may arrive without a display.
+_STATUS_REASON_CODES = {"sintol": "suspected intolerance"}
+
+
 def _status_reason(resource: Json) -> str | None:
     """statusReason (a CodeableConcept on requests, a list on statements) as one line of text."""
     names: list[str] = []
     for concept in as_list(resource.get("statusReason")):
         text, codings = read_concept(concept)
-        names.extend(concept_names(text, codings) or [code for _, code, _ in codings if code])
+        names.extend(concept_names(text, codings) or [_STATUS_REASON_CODES.get(c, c) for _, c, _ in codings if c])
     return "; ".join(dict.fromkeys(names)) or None
 
 

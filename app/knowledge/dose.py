@@ -10,7 +10,21 @@ from app.knowledge.medications import NaltrexoneProduct
 from app.knowledge.units import Amount, amount
 
 _NUMBER = r"(\d{1,5}(?:[.,]\d{1,4})?)"
-_WORD_NUMBERS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5}
+_WORD_NUMBERS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5, "¼": 0.25, "¾": 0.75}
+# An amount of the product: "2", "0.5", "1/2", "½", "two", "half (a)"
+_COUNT = r"(\d{1,3}\s*/\s*\d{1,3}|\d{1,5}(?:[.,]\d{1,4})?|one|two|three|four|half(?:\s+an?)?|½|¼|¾)"
+_TIME_UNIT = r"(?:wks?|weeks?|d|days?|mo|months?|hrs?|h|hours?|nights?)\b"
+# "2 x 4.5 mg capsules", "two 4.5 mg capsules", "2 x 1.5 mg capsule": N pieces of an M mg strength
+_PIECES_OF_STRENGTH = re.compile(
+    rf"(?<![\w.,/]){_COUNT}(?:\s*(?:x|×|times)\s*|\s+){_NUMBER}\s*(mg|mcg|micrograms?|µg|ug)\s*"
+    r"(?:oral\s+)?(capsules?|caps?|tablets?|tabs?)\b",
+    re.IGNORECASE,
+)
+# "4.5 mg x 2" (twice the amount; not "1.5 mg x 2 weeks", a duration)
+_STRENGTH_TIMES = re.compile(
+    rf"(?<![\w.,]){_NUMBER}\s*(mg|mcg|micrograms?|µg|ug)\s*(?:x|×)\s*(\d)\b(?!\s*{_TIME_UNIT})",
+    re.IGNORECASE,
+)
 # "4.5 mg", "4.5mg", "4,5 mg", "1.5 milligrams", "500 mcg"; not a concentration ("1 mg/mL", "5 mg per
 # 5 mL") and not a product's strength ("1.5 mg capsule", "50 mg tablets").
 _MASS_DOSE = re.compile(
@@ -18,10 +32,10 @@ _MASS_DOSE = re.compile(
     r"(?!\s*(?:/|per\b|(?:oral\s+)?(?:capsules?|caps?|tablets?|tabs?)\b))",
     re.IGNORECASE,
 )
-# "take 2 capsules", "4.5 mL", "10 drops", "one tablet"
+# "take 2 capsules", "4.5 mL", "10 drops", "one tablet", "1/2 tablet", "half a tablet"
 _UNIT_DOSE = re.compile(
-    rf"(?<![\w.,])({_NUMBER[1:-1]}|one|two|three|four|half)\s*"
-    r"(capsules?|caps?|tablets?|tabs?|ml|milliliters?|millilitres?|drops?|patch(?:es)?|films?)\b(?!\s*/)",
+    rf"(?<![\w.,/]){_COUNT}\s*"
+    r"(capsules?|caps?|tablets?|tabs?|ml|milliliters?|millilitres?|cc|drops?|patch(?:es)?|films?)\b(?!\s*/)",
     re.IGNORECASE,
 )
 # Not a clinical threshold: a data-sanity bound. No naltrexone product comes near 10 g a
@@ -29,19 +43,58 @@ _UNIT_DOSE = re.compile(
 _IMPLAUSIBLE_DOSE_MG = 10_000.0
 
 
+def format_mg(value: float) -> str:
+    """4.5 -> "4.5", 3.0 -> "3": how doses are written on cards."""
+    return f"{value:g}"
+
+
 def plausible_mg(mg: float) -> float | None:
     return mg if 0 < mg <= _IMPLAUSIBLE_DOSE_MG else None
 
 
+def _count(written: str) -> float:
+    """A product amount as written: "2", "0,5", "1/2", "½", "two", "half a"."""
+    word = written.strip().lower().split()[0]
+    if word in _WORD_NUMBERS:
+        return _WORD_NUMBERS[word]
+    if "/" in written:
+        top, bottom = (float(part) for part in written.split("/"))
+        return top / bottom if bottom else 0.0
+    return float(written.replace(",", "."))
+
+
 def mass_doses_in_text(text: str | None) -> list[tuple[float, str]]:
-    """Every mass amount written as a dose in ``text``: (mg, as written), in order; concentrations excluded."""
+    """Every mass amount written as a dose in ``text``: (mg, as written), in order.
+
+    Counts of a strength are multiplied ("2 x 1.5 mg capsules" is 3 mg); concentrations
+    ("1 mg/mL") and strengths alone ("1.5 mg capsule") are not doses.
+    """
+    text = text or ""
     found: list[tuple[float, str]] = []
-    for match in _MASS_DOSE.finditer(text or ""):
+    for pattern, multiplied in ((_PIECES_OF_STRENGTH, _pieces_of_strength), (_STRENGTH_TIMES, _strength_times)):
+        for match in pattern.finditer(text):
+            if (dose := multiplied(match)) is not None:
+                found.append(dose)
+        text = pattern.sub(" ", text)  # read once: not again as a plain amount below
+    for match in _MASS_DOSE.finditer(text):
         value = float(match.group(1).replace(",", "."))
         read = amount(value, match.group(2))
         if read is not None and (mg := plausible_mg(read.value)) is not None:
             found.append((mg, f"{value:g} {match.group(2)}"))
     return found
+
+
+def _pieces_of_strength(match: re.Match[str]) -> tuple[float, str] | None:
+    pieces, strength = _count(match.group(1)), float(match.group(2).replace(",", "."))
+    per_piece = amount(strength, match.group(3))
+    mg = plausible_mg(pieces * per_piece.value) if per_piece else None
+    return (mg, " ".join(match.group(0).split())) if mg else None
+
+
+def _strength_times(match: re.Match[str]) -> tuple[float, str] | None:
+    per_dose = amount(float(match.group(1).replace(",", ".")), match.group(2))
+    mg = plausible_mg(per_dose.value * int(match.group(3))) if per_dose else None
+    return (mg, " ".join(match.group(0).split())) if mg else None
 
 
 def dose_mg_from_text(text: str | None) -> float | None:
@@ -55,9 +108,7 @@ def unit_dose_in_text(text: str | None) -> Amount | None:
     match = _UNIT_DOSE.search(text or "")
     if not match:
         return None
-    raw = match.group(1).lower()
-    value = _WORD_NUMBERS.get(raw) or float(raw.replace(",", "."))
-    return amount(value, match.group(2))
+    return amount(_count(match.group(1)), match.group(2))
 
 
 class DoseClass(StrEnum):

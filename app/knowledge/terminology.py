@@ -171,6 +171,8 @@ _NOT_THE_CONDITION_SUBTYPES = frozenset(
         # disorders of cornea" (H18.89x) are far wider. It is recognised by its name only.
         "ocular pain (proxy)",
         "other specified disorders of cornea (proxy)",
+        # A history of Crohn's disease is not Crohn's disease now.
+        "history of",
     }
 )
 _IN_REMISSION = re.compile(r"\bin remission\b", re.IGNORECASE)

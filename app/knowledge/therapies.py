@@ -41,10 +41,22 @@ def therapy_class(csv_class: str) -> TherapyClass | None:
         return None
 
 
+Line = tuple[TherapyClass, ...]  # one line of standard care: any of its classes will do
+
+# Short names for summaries, where every character counts.
+SHORT_NAMES = {
+    TherapyClass.tricyclic: "TCA",
+    TherapyClass.snri: "SNRI",
+    TherapyClass.gabapentinoid: "gabapentinoid",
+    TherapyClass.anticonvulsant: "anticonvulsant",
+    TherapyClass.ms_dmt: "MS DMT",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class StandardCare:
     condition: ConditionKind
-    lines: tuple[tuple[TherapyClass, ...], ...]  # each line's classes, first line first
+    lines: tuple[Line, ...]  # each line's classes, first line first
     assessed: bool  # False: the record's therapies cannot tell whether LDN's turn has come
     ldn_place: str  # where LDN stands once every line has been tried: "3rd/4th-line"
     source: str
@@ -66,18 +78,22 @@ def standard_care() -> dict[ConditionKind, StandardCare]:
 
 
 # statusReason words that say a therapy was tried and did not work or was not tolerated
-# ("sintol" is the FHIR medicationrequest-status-reason code for suspected intolerance).
+# ("sintol" is the FHIR medicationrequest-status-reason code for suspected intolerance). A bare
+# "failed" is not enough ("prior authorization failed"), nor a side effect that did not happen.
 _FAILED = re.compile(
-    r"\b(ineffective|not effective|not helpful|did not help|treatment failure|failed|sintol"
+    r"\b(ineffective|not effective|not helpful|did not help|sintol|(?:treatment|therapy) fail(?:ed|ure)"
+    r"|failed (?:treatment|therapy|to (?:help|work|improve))"
     r"|no (?:meaningful |significant |adequate )?(?:pain )?(?:benefit|effect|response|relief|improvement)"
     r"|(?:little|minimal|insufficient) (?:pain )?(?:benefit|effect|relief|improvement)"
     r"|lack of (?:efficacy|effect|benefit|response)|inadequate (?:response|relief|effect)"
     r"|pain (?:unchanged|persisted|persists|not improved|no better)"
-    r"|not tolerated|intoleran\w*|adverse (?:effect|event|reaction)s?|(?<!no )side[- ]effects?)\b",
+    r"|not tolerated|intoleran\w*|(?<!no )(?<!without )(?:adverse (?:effect|event|reaction)|side[- ]effect)s?)\b",
     re.IGNORECASE,
 )
+# "worried about side effects", "risk of adverse effects discussed": a concern, not an event.
+_NOT_AN_EVENT = re.compile(r"\b(worried|concern(?:ed)?|risk|afraid|fear|declined|refused|discussed)\b", re.IGNORECASE)
 
 
 def says_failed(reason: str | None) -> bool:
     """Whether a stop reason says the therapy failed or was not tolerated."""
-    return bool(reason and _FAILED.search(reason))
+    return bool(reason and _FAILED.search(reason) and not _NOT_AN_EVENT.search(reason))

@@ -25,7 +25,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     **dict.fromkeys(["mg", "milligram", "milligrams"], ("mg", 1.0)),
     **dict.fromkeys(["g", "gram", "grams"], ("mg", 1000.0)),
     **dict.fromkeys(["ug", "mcg", "µg", "microgram", "micrograms"], ("mg", 0.001)),
-    **dict.fromkeys(["ml", "milliliter", "milliliters", "millilitre", "millilitres"], ("mL", 1.0)),
+    **dict.fromkeys(["ml", "milliliter", "milliliters", "millilitre", "millilitres", "cc"], ("mL", 1.0)),
     **dict.fromkeys(["l", "liter", "liters", "litre", "litres"], ("mL", 1000.0)),
     **dict.fromkeys(["tab", "tabs", "tbl", "tablet", "tablets"], ("tablet", 1.0)),
     **dict.fromkeys(["cap", "caps", "capsule", "capsules"], ("capsule", 1.0)),

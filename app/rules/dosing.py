@@ -7,13 +7,16 @@ from datetime import date
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import MedicationUse, PatientRecord
 from app.knowledge.conditions import ConditionKind
-from app.knowledge.dose import DoseClass
+from app.knowledge.dose import DoseClass, format_mg
+from app.knowledge.medications import NaltrexoneProduct
 from app.rules.findings import DoseConcern, NaltrexoneDoseConcern, Stance
 from app.rules.ldn import dose_class, has_prior_ldn
 from app.rules.opioid_dependence import opioid_dependence_diagnoses
 from app.rules.positioning import ldn_standing
 
 _STANDARD_DOSES = frozenset({DoseClass.standard_oral, DoseClass.er_injectable})
+# A first step that means low-dose naltrexone (or one written a little too high).
+_LDN_CLASSES = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, DoseClass.above_low_dose_max})
 
 
 def dose_concern(
@@ -30,14 +33,30 @@ def dose_concern(
     dose = order.first_dose_mg
     prior_ldn = has_prior_ldn(record, clinical)
     standing = ldn_standing(record, today, clinical)
+    # Every step is checked, not only the first: 1.5 -> 3 -> 45 mg is a 45 mg order.
+    steps = [s.dose_mg for s in order.dose_steps if s.dose_mg is not None] or ([dose] if dose is not None else [])
+    highest, lowest = (max(steps), min(steps)) if steps else (None, None)
     concern: DoseConcern | None = None
-    if found is DoseClass.low_dose and dose is not None and dose > clinical.titration_start_mg and not prior_ldn:
+    problem: str | None = None
+    if (
+        highest is not None
+        and highest > clinical.er_injectable_mg
+        and order.drug.naltrexone is not NaltrexoneProduct.er_injectable_380mg
+    ):
+        concern, dose = DoseConcern.dose_unknown, None
+        problem = f"{format_mg(highest)} mg is more than any naltrexone dose by mouth: check the unit"
+    elif found in _LDN_CLASSES and lowest is not None and lowest < clinical.ldn_unit_error_below_mg:
+        concern, dose = DoseConcern.below_ldn_range, lowest
+    elif found in _LDN_CLASSES and highest is not None and highest > clinical.ldn_max_mg:
+        concern, dose = DoseConcern.above_ldn_max, highest
+    elif found is DoseClass.low_dose and dose is not None and dose > clinical.titration_start_mg and not prior_ldn:
         concern = DoseConcern.start_above_initial
-    elif found is DoseClass.below_low_dose_range:
-        concern = DoseConcern.below_ldn_range
-    elif found is DoseClass.above_low_dose_max:
-        concern = DoseConcern.above_ldn_max
-    elif found in _STANDARD_DOSES and standing.conditions and not _treats_a_use_disorder(record):
+    elif (
+        found in _STANDARD_DOSES
+        and standing.conditions
+        and not _treats_a_use_disorder(record)
+        and not opioid_dependence_diagnoses(record)  # the dependence warning says what matters
+    ):
         concern = DoseConcern.standard_dose_with_ldn_condition
     elif found is DoseClass.unknown:
         concern = DoseConcern.dose_unknown
@@ -58,6 +77,7 @@ def dose_concern(
         and concern not in (DoseConcern.dose_unknown, DoseConcern.below_ldn_range),
         untried=standing.untried if concern is DoseConcern.standard_dose_with_ldn_condition else (),
         diagnoses=standing.diagnoses,
+        problem=problem or order.dose_problem,
     )
 
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from app.fhir.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass
-from app.knowledge.therapies import TherapyClass
+from app.knowledge.therapies import Line
 from app.rules.exposure import Exposure
 from app.rules.treatment_history import TriedAgent
 
@@ -74,7 +74,7 @@ class LdnPositioning:
     stance: Stance
     conditions: tuple[ConditionKind, ...]  # LDN-studied conditions the patient has
     tried: tuple[TriedAgent, ...]
-    untried: tuple[TherapyClass, ...]  # standard options not yet tried
+    untried: tuple[Line, ...]  # lines of standard care not yet tried
     places: tuple[str, ...]  # where LDN stands for the refractory conditions ("3rd/4th-line")
     diagnoses: tuple[ConditionEntry, ...]  # what a titration order would be for (its reasonCode)
     order: MedicationUse
@@ -97,8 +97,9 @@ class NaltrexoneDoseConcern:
     dose_mg: float | None
     conditions: tuple[ConditionKind, ...]  # LDN-studied conditions the patient has
     offer_titration: bool
-    untried: tuple[TherapyClass, ...] = ()  # standard options remaining ("did you mean low-dose?")
+    untried: tuple[Line, ...] = ()  # lines of standard care remaining ("did you mean low-dose?")
     diagnoses: tuple[ConditionEntry, ...] = ()  # what a titration order would be for
+    problem: str | None = None  # why the dose could not be read
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
 from app.knowledge.dose import DoseClass, classify_naltrexone_dose
+from app.knowledge.medications import NaltrexoneProduct
 
 _LOW_DOSE_CLASSES = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range})
 
@@ -24,8 +25,17 @@ def is_ldn(use: MedicationUse, clinical: ClinicalSettings) -> bool:
 
 
 def has_prior_ldn(record: PatientRecord, clinical: ClinicalSettings) -> bool:
-    """Any LDN in the EHR record, whatever its status: titration has been done before."""
-    return any(is_ldn(use, clinical) for use in record.medications)
+    """Any LDN in the EHR record, whatever its status: titration has been done before.
+
+    Naltrexone whose dose cannot be read counts too unless it is a standard product (50 mg
+    tablet, 380 mg injection, with bupropion): "Low dose naltrexone (LDN)" reported without
+    a dose, or a dispensed compounded liquid, is still LDN tried.
+    """
+    return any(
+        is_ldn(use, clinical)
+        or (use.drug.naltrexone is NaltrexoneProduct.unspecified and dose_class(use, clinical) is DoseClass.unknown)
+        for use in record.medications
+    )
 
 
 @dataclass(frozen=True, slots=True)

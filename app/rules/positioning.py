@@ -13,7 +13,7 @@ from datetime import date
 from app.clinical_settings import ClinicalSettings
 from app.fhir.record import ConditionEntry, MedicationUse, PatientRecord
 from app.knowledge.conditions import LDN_STUDIED_CONDITIONS, ConditionKind
-from app.knowledge.therapies import StandardCare, TherapyClass, standard_care
+from app.knowledge.therapies import Line, StandardCare, TherapyClass, standard_care
 from app.rules.findings import LdnPositioning, Stance
 from app.rules.treatment_history import TriedAgent, tried_standard_agents
 
@@ -27,11 +27,11 @@ class Standing:
     """Where LDN stands, before it is tied to an order."""
 
     stance: Stance
-    conditions: tuple[ConditionKind, ...]
+    conditions: tuple[ConditionKind, ...]  # refractory: those LDN's turn has come in; else every studied one
     tried: tuple[TriedAgent, ...]
-    untried: tuple[TherapyClass, ...]  # classes of the lines not yet tried (standard options remain)
+    untried: tuple[Line, ...]  # the lines not yet tried, each a tuple of its classes (options remain)
     places: tuple[str, ...]  # where LDN stands for the refractory conditions ("3rd/4th-line")
-    diagnoses: tuple[ConditionEntry, ...]  # the record's entries for the conditions LDN's turn has come in
+    diagnoses: tuple[ConditionEntry, ...]  # the record's entries for those conditions (an order's reasonCode)
 
 
 def ldn_standing(record: PatientRecord, today: date, clinical: ClinicalSettings) -> Standing:
@@ -50,16 +50,18 @@ def ldn_standing(record: PatientRecord, today: date, clinical: ClinicalSettings)
     else:
         stance = Stance.standard_options_remain
     untried = (
-        tuple(dict.fromkeys(c for care in assessed for line in _missing_lines(care, counted) for c in line))
+        tuple(dict.fromkeys(line for care in assessed for line in _missing_lines(care, counted)))
         if stance is Stance.standard_options_remain
         else ()
     )
-    reasons = {care.condition for care in refractory}
-    diagnoses = tuple(c for c in record.conditions if c.active and c.kinds & reasons)
+    # A refractory patient's cards name the conditions LDN's turn has come in, not the others.
+    if refractory:
+        conditions = tuple(care.condition for care in refractory)
+    diagnoses = tuple(c for c in record.conditions if c.active and c.kinds & set(conditions))
     return Standing(stance, conditions, tried, untried, tuple(dict.fromkeys(care.ldn_place for care in refractory)), diagnoses)
 
 
-def _missing_lines(care: StandardCare, counted: set[TherapyClass]) -> list[tuple[TherapyClass, ...]]:
+def _missing_lines(care: StandardCare, counted: set[TherapyClass]) -> list[Line]:
     return [line for line in care.lines if not counted & set(line)]
 
 

@@ -17,6 +17,9 @@ from app.fhir.record import MedicationUse, PatientRecord
 from app.knowledge.therapies import TherapyClass, says_failed, therapy_class
 from app.rules.last_use import Certainty, EndBasis, StatusMeaning, last_use
 
+# Only a record that was taken and then stopped can say why it was stopped: a cancelled or
+# draft order never reached the patient, whatever its reason says.
+_STOPPED = frozenset({"stopped", "completed", "on-hold"})
 # Refills picked up up to this many days late still make one continuous course.
 _REFILL_GAP_DAYS = 7
 
@@ -45,7 +48,7 @@ def tried_standard_agents(record: PatientRecord, today: date, clinical: Clinical
     agents = []
     for ingredient, uses in sorted(by_ingredient.items()):
         courses = [course for use, _ in uses if (course := _course(use, today, clinical)) is not None]
-        failed = next((u.status_reason for u, _ in uses if says_failed(u.status_reason)), None)
+        failed = next((u.status_reason for u, _ in uses if u.status in _STOPPED and says_failed(u.status_reason)), None)
         agents.append(
             TriedAgent(
                 ingredient=ingredient,

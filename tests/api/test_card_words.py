@@ -71,7 +71,7 @@ ALTERED = [
     ("refractory-fibromyalgia-ldn-select", "ldn-positioning-refractory", {"min_trial_weeks": 6}, "at least 6 weeks"),
     ("refractory-fibromyalgia-ldn-select", "ldn-dose-start-above-initial", {"titration_start_mg": 1.0, "titration_step_mg": 1.0}, "usually starts at 1 mg"),
     ("refractory-fibromyalgia-ldn-select", "ldn-positioning-refractory", {"reassess_after_weeks_min": 6, "reassess_after_weeks_max": 10}, "6-10 weeks at 4.5 mg"),
-    ("refractory-ldn-4_5mcg-select", "ldn-dose-below-range", {"ldn_unit_error_below_mg": 0.5}, "(0.5-4.5 mg)"),
+    ("refractory-ldn-4_5mcg-select", "ldn-dose-below-range", {"ldn_unit_error_below_mg": 0.5}, "A dose below 0.5 mg"),
     ("not-refractory-ldn-6mg-select", "ldn-dose-above-max", {"titration_target_mg": 5.0, "ldn_max_mg": 5.0}, "maximum of 5 mg"),
     ("not-refractory-naltrexone-50-select", "naltrexone-standard-dose-ldn-condition", {"min_trial_weeks": 5}, "at least 5 weeks"),
     ("ldn-at-target-5w-patient-view", "ldn-reassess-due", {"reassess_after_weeks_min": 3, "reassess_after_weeks_max": 9}, "3-9 weeks"),

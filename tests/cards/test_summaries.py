@@ -67,7 +67,7 @@ for stance, kind in [
     (f.Stance.not_assessed, CardKind.ldn_positioning_not_assessed),
     (f.Stance.no_studied_condition, CardKind.ldn_positioning_off_label),
 ]:
-    LONG_FINDINGS[kind] = f.LdnPositioning(stance, CONDITIONS, (), tuple(TherapyClass), ("3rd/4th-line", "2nd-line (expert review)"), (), ORDER, False)
+    LONG_FINDINGS[kind] = f.LdnPositioning(stance, CONDITIONS, (), ((TherapyClass.tricyclic, TherapyClass.snri), (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)), ("3rd/4th-line", "2nd-line (expert review)"), (), ORDER, False)
 for concern, dose_class, kind in [
     (f.DoseConcern.start_above_initial, DoseClass.low_dose, CardKind.ldn_dose_start_above_initial),
     (f.DoseConcern.below_ldn_range, DoseClass.below_low_dose_range, CardKind.ldn_dose_below_range),
@@ -75,7 +75,7 @@ for concern, dose_class, kind in [
     (f.DoseConcern.standard_dose_with_ldn_condition, DoseClass.standard_oral, CardKind.naltrexone_standard_dose_ldn_condition),
     (f.DoseConcern.dose_unknown, DoseClass.unknown, CardKind.naltrexone_dose_unknown),
 ]:
-    LONG_FINDINGS[kind] = f.NaltrexoneDoseConcern(concern, ORDER, dose_class, 123.456, CONDITIONS, False, tuple(TherapyClass))
+    LONG_FINDINGS[kind] = f.NaltrexoneDoseConcern(concern, ORDER, dose_class, 123.456, CONDITIONS, False, ((TherapyClass.tricyclic, TherapyClass.snri), (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)))
 
 
 def test_every_card_kind_has_a_long_input_case():
@@ -100,7 +100,7 @@ def test_a_summary_with_long_inputs_fits_and_no_word_is_cut(kind, monkeypatch):
     _render(kind)
     unlimited = set(_words(seen[0]))
     for word in _words(summary):
-        assert word in unlimited or word in {"more", "opioids", "conditions", "diagnoses", "gaps", "options"} or re.fullmatch(r"\+?\d+", word), (word, summary)
+        assert word in unlimited or word in {"more", "opioids", "conditions", "diagnoses", "gaps", "lines"} or re.fullmatch(r"\+?\d+", word), (word, summary)
 
 
 def _words(text: str) -> list[str]:

@@ -80,6 +80,14 @@ CASES = [
     ("no dose of a liquid: never 1 mL", SUSPENSION_1MG_ML, None, [], None, None),
     ("no dose, 50 mg tablet code only", concept(code="1483744"), None, [], 50.0, None),
     ("a concentration in the text is not a dose", SUSPENSION_1MG_ML, dosage(quantity(3, "mL", "mL"), text="Take 3 mL of the 1 mg/mL suspension"), [], 3.0, None),
+    ("half a 50 mg tablet", TABLET_50MG, dosage(text="Take 1/2 tablet by mouth daily"), [], 25.0, None),
+    ("'half a tablet' in words", TABLET_50MG, dosage(text="take half a tablet at night"), [], 25.0, None),
+    ("2 x 4.5 mg capsules", CAPSULE_1_5MG, dosage(text="Take 2 x 4.5 mg capsules at bedtime"), [], 9.0, None),
+    ("two 4.5 mg capsules", CAPSULE_1_5MG, dosage(text="Take two 4.5 mg capsules at bedtime"), [], 9.0, None),
+    ("4.5 mg x 2", CAPSULE_1_5MG, dosage(text="4.5 mg x 2 at bedtime"), [], 9.0, None),
+    ("'2 x 1.5 mg capsule' beside the dose it makes", CAPSULE_1_5MG, dosage(text="Take 3 mg (2 x 1.5 mg capsule) at bedtime"), [], 3.0, None),
+    ("a one-line titration sig", CAPSULE_1_5MG, dosage(text="1.5 mg x2 wk, then 3 mg x2 wk, then 4.5 mg"), [], None, "several doses"),
+    ("4.5 cc of a 1 mg/mL suspension", SUSPENSION_1MG_ML, dosage(quantity(4.5, "cc")), [], 4.5, None),
 ]  # fmt: skip
 
 
@@ -176,3 +184,28 @@ def test_the_dose_reader_reads_the_services_own_titration_order():
     assert [s.dose_mg for s in read_back.dose_steps] == [1.5, 3.0, 4.5]
     assert all(s.problem is None for s in read_back.dose_steps)
     assert dose_class(read_back, CLINICAL) is DoseClass.low_dose
+
+
+def _concern(record_resources, order):
+    from datetime import date
+
+    from app.rules.dosing import dose_concern
+
+    record = record_of(record_resources, drafts=[order])
+    return dose_concern(record, record.selected_orders[0], date(2026, 11, 26), CLINICAL, titration_allowed=True)
+
+
+def test_every_step_of_a_titration_order_is_checked():
+    steps = [
+        {"sequence": i + 1, "doseAndRate": [{"doseQuantity": quantity(mg, "mg", "mg")}],
+         "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", **({"boundsDuration": {"value": 2, "code": "wk"}} if i < 2 else {})}}}
+        for i, mg in enumerate([1.5, 3, 45])
+    ]  # fmt: skip
+    concern = _concern([], draft_order(CAPSULE_1_5MG, dosageInstruction=steps))
+    assert (concern.concern.value, concern.dose_mg) == ("above-ldn-max", 45)
+
+
+def test_an_oral_dose_above_any_naltrexone_dose_is_a_unit_question_not_the_addiction_dose():
+    concern = _concern([], draft_order(CAPSULE_1_5MG, dosageInstruction=dosage(quantity(4.5, "g", "g"))))
+    assert concern.concern.value == "dose-unknown"
+    assert "4500 mg is more than any naltrexone dose by mouth" in concern.problem

@@ -119,7 +119,7 @@ def test_crohns_disease_is_not_assessed_from_the_record():
 
 def test_the_options_left_are_the_lines_not_yet_tried():
     standing = ldn_standing(record_of([FIBROMYALGIA, taken_for(DULOXETINE, 12)]), TODAY, CLINICAL)
-    assert standing.untried == (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)
+    assert standing.untried == ((TherapyClass.gabapentinoid,),)
 
 
 def test_one_refractory_condition_is_enough_and_names_where_ldn_stands():
@@ -127,3 +127,20 @@ def test_one_refractory_condition_is_enough_and_names_where_ldn_stands():
     assert standing.stance is Stance.refractory
     assert standing.places == ("2nd-line (expert review)",)
     assert [d.name for d in standing.diagnoses] == ["Neuropathic corneal pain"]
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("cancelled", "Patient declined - worried about side effects"),
+        ("cancelled", "Ineffective"),  # never reached the patient
+        ("stopped", "prior authorization failed"),
+        ("stopped", "Failed to refill"),
+        ("stopped", "pain resolved; stopped without side effects"),
+        ("stopped", "risk of adverse effects discussed"),
+    ],
+)
+def test_a_reason_that_is_not_a_failure_of_a_therapy_taken_does_not_count(status, reason):
+    record = record_of([medication_request(DULOXETINE, status=status, authored_on="2025-01-01", statusReason={"text": reason})])
+    (agent,) = tried_standard_agents(record, TODAY, CLINICAL)
+    assert not agent.counts(CLINICAL), reason

@@ -47,9 +47,9 @@ def test_order_renders_in_the_sandbox_rx_view():
 
 def test_note_carries_counselling_and_the_stop_criterion():
     note = titration_order("p1", ClinicalSettings(), WORDING, VALUES)["note"][0]["text"]
-    for words in ("vivid dreams", "headache", "nausea", "No laboratory monitoring", "compounded", "opioid"):
+    for words in ("vivid dreams", "headache", "nausea", "no laboratory monitoring", "organ transplant", "compounded", "opioid"):
         assert words in note
-    assert "Stop if there is no benefit after at least 4-8 weeks at 4.5 mg" in note
+    assert "Reassess after 4-8 weeks at 4.5 mg; stop if there is no benefit by 8 weeks at that dose" in note
 
 
 def test_the_order_is_complete_enough_to_sign():
@@ -59,12 +59,13 @@ def test_the_order_is_complete_enough_to_sign():
         {"text": "Fibromyalgia", "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M79.7", "display": "Fibromyalgia"}]}
     ]
     assert order["medicationCodeableConcept"]["text"] == "Naltrexone 1.5 mg capsule (low-dose, compounded)"
-    # The first fill covers the first step: one 1.5 mg capsule a night for two weeks.
-    assert order["dispenseRequest"]["quantity"] == {"value": 14, "unit": "capsule"}
-    assert order["dispenseRequest"]["expectedSupplyDuration"]["value"] == 14
+    # The fill covers the titration: one 1.5 mg capsule a night for two weeks, then two for two weeks.
+    assert order["dispenseRequest"]["quantity"] == {"value": 14 + 28, "unit": "capsule"}
+    assert order["dispenseRequest"]["expectedSupplyDuration"]["value"] == 28
     instructions = [s["patientInstruction"] for s in order["dosageInstruction"]]
-    assert instructions[0] == "Take 1 capsule(s) (1.5 mg) by mouth at bedtime for 2 weeks."
+    assert instructions[0].startswith("Take 1 capsule(s) (1.5 mg) by mouth at bedtime for 2 weeks.")
     assert instructions[2].startswith("Then take 3 capsule(s) (4.5 mg) by mouth at bedtime.")
+    assert all("Do not take with any opioid" in i for i in instructions)
 
 
 def test_the_compounded_strength_is_a_setting():
@@ -72,7 +73,7 @@ def test_the_compounded_strength_is_a_setting():
     values = RenderContext(TEXTS, clinical, 1, "p1").numbers()
     order = titration_order("p1", clinical, WORDING, values)
     assert order["medicationCodeableConcept"]["text"].startswith("Naltrexone 0.5 mg capsule")
-    assert order["dispenseRequest"]["quantity"]["value"] == 3 * 14
+    assert order["dispenseRequest"]["quantity"]["value"] == (3 + 6) * 14
     assert "9 capsule(s) (4.5 mg)" in order["dosageInstruction"][2]["patientInstruction"]
 
 
