@@ -14,11 +14,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
 from app.feedback.store import FeedbackStore
+from app.ops.docs import api_app
 from app.ops.fhir_metrics import InstrumentedFhirClient
 from app.ops.gc_tuning import tune_for_requests
 from app.ops.logging import quiet_sensitive_loggers
 from app.ops.metrics import Metrics
 from app.ops.observe import RequestObserver
+from app.ops.ports import PortSurfaces, metrics_on_api_port
 from app.ops.routes import router as ops_router
 from app.protocol.errors import install_error_handlers
 from app.protocol.routes import router
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         await run_in_threadpool(database.migrate, SCHEMA)
         if settings.env is Environment.development:
             log.warning(DEVELOPMENT_WARNING)
+        if settings.env is Environment.production and settings.admin_port is None:
+            log.warning("CDS_ADMIN_PORT is not set: /metrics is not served (production never serves it on the API port)")
         log.info(
             "starting",
             extra={"env": settings.env.value, "database": database.describe(), "issuers": list(registry.issuers)},
@@ -89,7 +93,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
             finally:
                 database.close()
 
-    app = FastAPI(title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
+    app = api_app(settings, title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.registry = registry
     app.state.audience_bases = audience_bases(settings)
@@ -107,6 +111,10 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         allow_origins=cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
+    )
+    # What the request's port serves: /metrics only on the admin port (app/ops/ports.py).
+    app.add_middleware(
+        PortSurfaces, admin_port=settings.admin_port, metrics_on_api_port=metrics_on_api_port(settings)
     )
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times and logs everything
     install_error_handlers(app)
