@@ -1,9 +1,10 @@
 """``ldn-cds``: run the service, report on card feedback, probe health.
 
 - ``ldn-cds serve``: checks the configuration first (issuers file, database URL, card
-  wording) and refuses to start with one clear line if anything is wrong; then runs
-  uvicorn with JSON logs and ``--workers`` (``WEB_CONCURRENCY``) processes, listening on
-  ``--port`` and on ``CDS_ADMIN_PORT`` if set.
+  wording; development mode on a non-loopback host) and refuses to start with one clear
+  line if anything is wrong; then runs uvicorn with JSON logs and ``--workers``
+  (``WEB_CONCURRENCY``) processes, listening on ``--port`` and on ``CDS_ADMIN_PORT`` if set.
+  Development mode prints a banner saying what it does not check.
 - ``ldn-cds feedback-report``: acceptance and override rates per card kind, and the
   top override reasons, from the feedback database.
 - ``ldn-cds healthcheck``: exit 0 if ``/healthz`` answers (the container HEALTHCHECK).
@@ -104,9 +105,16 @@ def _prepare_multiprocess_metrics(workers: int) -> Path | None:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    from app.ops.development import banner, bind_refusal
+    from app.settings import Environment
+
     settings = _check_configuration()
+    if (refusal := bind_refusal(settings, args.host)) is not None:
+        _refuse(refusal)
     if settings.admin_port is not None and settings.admin_port == args.port:
         _refuse(f"CDS_ADMIN_PORT ({settings.admin_port}) must differ from the API port ({args.port})")
+    if settings.env is Environment.development:
+        print(banner(settings, args.host, args.port), file=sys.stderr, flush=True)
     created = _prepare_multiprocess_metrics(args.workers)
     import uvicorn
 

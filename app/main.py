@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
 from app.feedback.store import FeedbackStore
+from app.ops.development import MODE_HEADER, MODE_VALUE, DevelopmentHeader, issuer_warnings
 from app.ops.docs import api_app
 from app.ops.fhir_metrics import InstrumentedFhirClient
 from app.ops.gc_tuning import tune_for_requests
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         await run_in_threadpool(database.migrate, SCHEMA)
         if settings.env is Environment.development:
             log.warning(DEVELOPMENT_WARNING)
+        for warning in issuer_warnings(registry):
+            log.warning(warning)
         if settings.env is Environment.production and settings.admin_port is None:
             log.warning("CDS_ADMIN_PORT is not set: /metrics is not served (production never serves it on the API port)")
         log.info(
@@ -106,17 +109,22 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     cors_origins = settings.cors_origins
     if settings.env is Environment.production and "cors_origins" not in settings.model_fields_set:
         cors_origins = []  # EHR calls are server to server; opt in with CDS_CORS_ORIGINS
+    development = settings.env is Environment.development
     app.add_middleware(
         CORSMiddleware,
         allow_origins=cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
+        expose_headers=[MODE_HEADER] if development else [],
     )
     # What the request's port serves: /metrics only on the admin port (app/ops/ports.py).
     app.add_middleware(
         PortSurfaces, admin_port=settings.admin_port, metrics_on_api_port=metrics_on_api_port(settings)
     )
-    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times and logs everything
+    app.add_middleware(RequestObserver, metrics=metrics)  # times and logs everything below it
+    if development:
+        app.add_middleware(DevelopmentHeader)  # outermost: every response says development mode
+        app.state.error_headers = {MODE_HEADER: MODE_VALUE}
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(ops_router)

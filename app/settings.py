@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # /docs, /redoc and /openapi.json (Swagger UI and ReDoc served from the package, no CDN).
     # Unset: on in development, off in production.
     api_docs: bool | None = None
+    # Development mode listens on loopback only; CDS_ALLOW_INSECURE_DEV_ON_NETWORK=1 lifts that.
+    allow_insecure_dev_on_network: bool = False
 
     @property
     def api_docs_enabled(self) -> bool:
