@@ -13,7 +13,7 @@ UV_VERSION := 0.13.8
 # too, because the project itself is installed without build isolation.
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: run test demo bench fuzz fixtures clean lint-docker docker-build lock feedback-report
+.PHONY: run test demo example bench fuzz clean lint-docker docker-build lock feedback-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,10 @@ lock: | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/python -m devtools.demo --service-url $(SERVICE_URL)
 
-fixtures: $(VENV)/.installed
-	$(BIN)/python -m devtools.build_requests
+# A ready-made hook request, dated today: `make example NAME=oxycodone-active-ldn-select`;
+# without NAME, the list of scenarios and the service each one calls.
+example: $(VENV)/.installed
+	@$(BIN)/python -m devtools.example $(if $(NAME),$(NAME),--list)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
