@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # LDN CDS Hooks service, production image.
 #   docker build -t ldn-cds .
-#   docker run -p 8000:8000 -p 9464:9464 -e CDS_PUBLIC_BASE_URL=https://cds.example.org \
+#   docker run -p 8000:8000 -p 127.0.0.1:9464:9464 -e CDS_PUBLIC_BASE_URL=https://cds.example.org \
 #     -v /srv/ldn-cds/trusted-issuers.json:/etc/ldn-cds/trusted-issuers.json:ro \
 #     -v ldn-cds-data:/var/lib/ldn-cds ldn-cds
 # Configuration is only through the environment (CDS_*, PORT, WEB_CONCURRENCY): see

@@ -13,7 +13,7 @@ UV_VERSION := 0.13.8
 # too, because the project itself is installed without build isolation.
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: run test demo example bench fuzz clean lint-docker docker-build lock feedback-report
+.PHONY: run test demo example bench fuzz clean lint-docker docker-build image-check lock feedback-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ feedback-report: $(VENV)/.installed
 lint-docker: $(VENV)/.installed-test
 	$(BIN)/hadolint Dockerfile
 
-# Needs a Docker (or compatible) engine, which CI machines here do not have.
+# Needs a Docker (or compatible) engine; on machines without one, see `make image-check`.
 docker-build:
 	docker build -t ldn-cds .
+
+# Builds the committed Dockerfile with buildah on a stand-in base image made here from
+# Debian packages, runs it with podman and checks it (docs/deployment.md). Needs root and
+# a few minutes; not part of `make test`.
+image-check: $(VENV)/.installed-test
+	deploy/image-check/install-tools.sh
+	LDN_IMAGE_CHECK=1 $(BIN)/python -m pytest tests/image -v -s -p no:randomly -p no:cacheprovider
