@@ -79,4 +79,4 @@ docker-build:
 # a few minutes; not part of `make test`.
 image-check: $(VENV)/.installed-test
 	deploy/image-check/install-tools.sh
-	LDN_IMAGE_CHECK=1 $(BIN)/python -m pytest tests/image -v -s -p no:randomly -p no:cacheprovider
+	LDN_IMAGE_CHECK=1 $(BIN)/python -m pytest tests/image -o addopts= -v -s -p no:randomly -p no:cacheprovider
