@@ -37,7 +37,7 @@ log = logging.getLogger("ldn_cds.startup")
 
 DEVELOPMENT_WARNING = (
     "DEVELOPMENT MODE (CDS_ENV=development): requests WITHOUT a client JWT are ACCEPTED, "
-    "the public CDS Hooks sandbox key is trusted, and http loopback FHIR servers are read. "
+    "the public CDS Hooks sandbox key is trusted, and loopback FHIR servers are read. "
     "Never expose this instance to real patient data; set CDS_ENV=production."
 )
 

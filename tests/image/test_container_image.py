@@ -188,7 +188,7 @@ def shipped(image: str, workdir: Path, fhir: FhirServer, signing) -> Iterator[Co
     container = start(image, workdir, fhir, signing)
     say(f"running {container.name}: API {container.api}, admin {container.admin}")
     yield container
-    run("podman", "rm", "--force", container.name, check=False)
+    run("podman", "rm", "--force", "--volumes", container.name, check=False)
 
 
 def signed_hook_call(container: Container, fhir: FhirServer, key) -> httpx.Response:
@@ -284,5 +284,5 @@ def test_it_runs_with_a_read_only_root_and_a_tmpfs_tmp(image: str, workdir: Path
         assert stop_with_sigterm(container) == 0
         say("read-only root + tmpfs /tmp: hook call 200, feedback stored, metrics served, SIGTERM exit 0")
     finally:
-        run("podman", "rm", "--force", container.name, check=False)
+        run("podman", "rm", "--force", "--volumes", container.name, check=False)
         run("podman", "volume", "rm", "--force", volume, check=False)
