@@ -9,7 +9,6 @@ from datetime import date
 
 import httpx
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
@@ -23,7 +22,7 @@ from app.ops.metrics import Metrics
 from app.ops.observe import RequestObserver
 from app.ops.ports import PortSurfaces, metrics_on_api_port
 from app.ops.routes import router as ops_router
-from app.protocol.errors import install_error_handlers
+from app.protocol.errors import OperationOutcomeCORSMiddleware, install_error_handlers
 from app.protocol.routes import router
 from app.security.auth import Authenticator, audience_bases
 from app.security.issuers import build_registry
@@ -111,7 +110,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         cors_origins = []  # EHR calls are server to server; opt in with CDS_CORS_ORIGINS
     development = settings.env is Environment.development
     app.add_middleware(
-        CORSMiddleware,
+        OperationOutcomeCORSMiddleware,
         allow_origins=cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],

@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from app.protocol.models import OperationOutcome, OperationOutcomeIssue
 
@@ -79,6 +81,21 @@ def describe_validation_error(error: ValidationError | RequestValidationError) -
         location = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
         parts.append(f"{location}: {item.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+class OperationOutcomeCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, except that a refused preflight (a plain-text 400 there)
+    is answered with an OperationOutcome like every other error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = error_response(response.status_code, f"CORS preflight refused: {bytes(response.body).decode()}")
+        for name, value in response.headers.items():
+            if name not in {"content-type", "content-length"}:
+                refused.headers[name] = value
+        return refused
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -22,6 +22,7 @@ from app.security.jwks import JwksCache
 from app.security.keys import usable_keys
 from app.settings import Settings
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
+from tests.conformance import error_message
 from tests.security.support import BASE_URL, bearer, es384_key, jwks, mint, write_issuers
 from tests.support.servers import PROJECT_ROOT, free_port, running_process
 
@@ -143,6 +144,15 @@ def test_every_development_response_says_development_mode(client: TestClient, mo
         crashed = unguarded.post("/cds-services/ldn-patient-view", json=hook_request(scenario("crps-patient-view")))
     assert crashed.status_code == 500 and crashed.headers.get(MODE_HEADER) == "development"
     assert "a bug" not in crashed.text
+
+
+def test_a_refused_cors_preflight_is_an_operation_outcome_too(client: TestClient) -> None:
+    response = client.options(
+        "/cds-services", headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert response.status_code == 400
+    assert "Disallowed CORS origin" in error_message(response.json())
+    assert response.headers[MODE_HEADER] == "development"
 
 
 def test_production_responses_carry_no_development_header(secure_client: TestClient) -> None:
