@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,10 +97,13 @@ def test_the_real_server_listens_on_both_ports_with_two_workers(tmp_path: Path) 
         for _ in range(4):  # spread over both workers
             response = httpx.get(f"{server.base_url}/cds-services", headers=bearer(mint(KEY)))
             assert response.status_code == 200
-        metrics = httpx.get(f"{admin}/metrics")
-        assert metrics.status_code == 200
-        # Both workers' counts, whichever worker answered the scrape.
-        assert 'ldn_cds_requests_total{endpoint="discovery",service="",status="200"} 4.0' in metrics.text
+        # Both workers' counts, whichever worker answers the scrape. A request is counted just
+        # after its answer is sent, so the last one may need a moment to show.
+        expected = 'ldn_cds_requests_total{endpoint="discovery",service="",status="200"} 4.0'
+        deadline = time.monotonic() + 5
+        while expected not in (metrics := httpx.get(f"{admin}/metrics")).text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert metrics.status_code == 200 and expected in metrics.text, metrics.text[-2000:]
         assert_not_found(httpx.get(f"{server.base_url}/metrics"))
         assert_not_found(httpx.get(f"{admin}/cds-services", headers=bearer(mint(KEY))))
         assert httpx.get(f"{admin}/healthz").status_code == 200
