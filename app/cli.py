@@ -1,8 +1,10 @@
 """``ldn-cds``: run the service, report on card feedback, probe health.
 
 - ``ldn-cds serve``: checks the configuration first (issuers file, database URL, card
-  wording) and refuses to start with one clear line if anything is wrong; then runs
-  uvicorn with JSON logs and ``--workers`` (``WEB_CONCURRENCY``) processes.
+  wording; development mode on a non-loopback host) and refuses to start with one clear
+  line if anything is wrong; then runs uvicorn with JSON logs and ``--workers``
+  (``WEB_CONCURRENCY``) processes, listening on ``--port`` and on ``CDS_ADMIN_PORT`` if set.
+  Development mode prints a banner saying what it does not check.
 - ``ldn-cds feedback-report``: acceptance and override rates per card kind, and the
   top override reasons, from the feedback database.
 - ``ldn-cds healthcheck``: exit 0 if ``/healthz`` answers (the container HEALTHCHECK).
@@ -19,9 +21,11 @@ import tempfile
 import urllib.request
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from app.settings import Settings
 
 
@@ -101,26 +105,59 @@ def _prepare_multiprocess_metrics(workers: int) -> Path | None:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    from app.ops.development import banner, bind_refusal
+    from app.settings import Environment
+
     settings = _check_configuration()
+    if (refusal := bind_refusal(settings, args.host)) is not None:
+        _refuse(refusal)
+    if settings.admin_port is not None and settings.admin_port == args.port:
+        _refuse(f"CDS_ADMIN_PORT ({settings.admin_port}) must differ from the API port ({args.port})")
+    if settings.env is Environment.development:
+        print(banner(settings, args.host, args.port), file=sys.stderr, flush=True)
     created = _prepare_multiprocess_metrics(args.workers)
     import uvicorn
 
     from app.ops.logging import logging_config
 
+    options: dict[str, Any] = {
+        "app": "app.main:create_app",
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_config": logging_config(settings.log_level),
+        "access_log": False,  # our request log replaces it
+        "timeout_graceful_shutdown": 10,
+    }
     try:
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_config=logging_config(settings.log_level),
-            access_log=False,  # our request log replaces it
-            timeout_graceful_shutdown=10,
-        )
+        if settings.admin_port is None:
+            uvicorn.run(**options)
+        else:
+            _serve_with_admin_port(uvicorn.Config(**options), settings.admin_port)
     finally:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
+
+
+def _serve_with_admin_port(config: uvicorn.Config, admin_port: int) -> None:
+    """What uvicorn.run does, with a second listening socket: the same workers serve both
+    ports, and the app tells them apart by the local port (app/ops/ports.py)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    admin = uvicorn.Config(config.app, host=config.host, port=admin_port, log_config=None)
+    try:
+        sockets = [config.bind_socket(), admin.bind_socket()]
+    except SystemExit:
+        _refuse(f"cannot listen on {config.host} ports {config.port} and {admin_port} (CDS_ADMIN_PORT)")
+    if config.workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    if not server.started:
+        sys.exit(3)  # uvicorn's own exit status for a start-up failure
 
 
 def _since(value: str | None) -> str | None:

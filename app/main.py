@@ -9,18 +9,20 @@ from datetime import date
 
 import httpx
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
 from app.feedback.store import FeedbackStore
+from app.ops.development import MODE_HEADER, MODE_VALUE, DevelopmentHeader, issuer_warnings
+from app.ops.docs import api_app
 from app.ops.fhir_metrics import InstrumentedFhirClient
 from app.ops.gc_tuning import tune_for_requests
 from app.ops.logging import quiet_sensitive_loggers
 from app.ops.metrics import Metrics
 from app.ops.observe import RequestObserver
+from app.ops.ports import PortSurfaces, metrics_on_api_port
 from app.ops.routes import router as ops_router
-from app.protocol.errors import install_error_handlers
+from app.protocol.errors import OperationOutcomeCORSMiddleware, install_error_handlers
 from app.protocol.routes import router
 from app.security.auth import Authenticator, audience_bases
 from app.security.issuers import build_registry
@@ -34,7 +36,7 @@ log = logging.getLogger("ldn_cds.startup")
 
 DEVELOPMENT_WARNING = (
     "DEVELOPMENT MODE (CDS_ENV=development): requests WITHOUT a client JWT are ACCEPTED, "
-    "the public CDS Hooks sandbox key is trusted, and http loopback FHIR servers are read. "
+    "the public CDS Hooks sandbox key is trusted, and loopback FHIR servers are read. "
     "Never expose this instance to real patient data; set CDS_ENV=production."
 )
 
@@ -53,6 +55,10 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         await run_in_threadpool(database.migrate, SCHEMA)
         if settings.env is Environment.development:
             log.warning(DEVELOPMENT_WARNING)
+        for warning in issuer_warnings(registry):
+            log.warning(warning)
+        if settings.env is Environment.production and settings.admin_port is None:
+            log.warning("CDS_ADMIN_PORT is not set: /metrics is not served (production never serves it on the API port)")
         log.info(
             "starting",
             extra={"env": settings.env.value, "database": database.describe(), "issuers": list(registry.issuers)},
@@ -89,7 +95,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
             finally:
                 database.close()
 
-    app = FastAPI(title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
+    app = api_app(settings, title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.registry = registry
     app.state.audience_bases = audience_bases(settings)
@@ -102,13 +108,22 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     cors_origins = settings.cors_origins
     if settings.env is Environment.production and "cors_origins" not in settings.model_fields_set:
         cors_origins = []  # EHR calls are server to server; opt in with CDS_CORS_ORIGINS
+    development = settings.env is Environment.development
     app.add_middleware(
-        CORSMiddleware,
+        OperationOutcomeCORSMiddleware,
         allow_origins=cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
+        expose_headers=[MODE_HEADER] if development else [],
     )
-    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times and logs everything
+    # What the request's port serves: /metrics only on the admin port (app/ops/ports.py).
+    app.add_middleware(
+        PortSurfaces, admin_port=settings.admin_port, metrics_on_api_port=metrics_on_api_port(settings)
+    )
+    app.add_middleware(RequestObserver, metrics=metrics)  # times and logs everything below it
+    if development:
+        app.add_middleware(DevelopmentHeader)  # outermost: every response says development mode
+        app.state.error_headers = {MODE_HEADER: MODE_VALUE}
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(ops_router)

@@ -81,6 +81,21 @@ class Settings(BaseSettings):
 
     clinical: ClinicalSettings = Field(default_factory=ClinicalSettings)
 
+    # Operations surface (docs/deployment.md, issue 12).
+    # Admin port: GET /metrics, /healthz and /readyz, on the same host as the API. Only there is
+    # /metrics served; without it, development serves /metrics on the API port and production
+    # serves none.
+    admin_port: int | None = Field(default=None, ge=1, le=65535)
+    # /docs, /redoc and /openapi.json (Swagger UI and ReDoc served from the package, no CDN).
+    # Unset: on in development, off in production.
+    api_docs: bool | None = None
+    # Development mode listens on loopback only; CDS_ALLOW_INSECURE_DEV_ON_NETWORK=1 lifts that.
+    allow_insecure_dev_on_network: bool = False
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env is Environment.development
+
 
 @lru_cache
 def get_settings() -> Settings:

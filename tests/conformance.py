@@ -55,3 +55,17 @@ def assert_conformant_response(body: dict[str, Any]) -> list[dict[str, Any]]:
     uuids = [c["uuid"] for c in body["cards"]] + [s["uuid"] for c in body["cards"] for s in c.get("suggestions", [])]
     assert len(uuids) == len(set(uuids)), "every card and suggestion has its own uuid"
     return body["cards"]
+
+
+def error_message(body: Any) -> str:
+    """The message of an error answer, once the body is checked to be a valid FHIR R4
+    OperationOutcome (validated with fhir.resources) with the message in issue[0].diagnostics."""
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+    assert isinstance(body, dict) and body.get("resourceType") == "OperationOutcome", body
+    OperationOutcome.model_validate(body)
+    assert_no_empty_values(body, "OperationOutcome")
+    message = body["issue"][0]["diagnostics"]
+    assert isinstance(message, str) and message
+    assert "Traceback" not in message and 'File "' not in message
+    return message

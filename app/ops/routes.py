@@ -1,8 +1,8 @@
 """``/healthz`` (the process answers), ``/readyz`` (and its database does), ``/metrics``.
 
 Not CDS Hooks endpoints, so no client JWT: load balancers, container health checks and
-Prometheus do not carry one. None of them returns patient data; restrict ``/metrics``
-at the network edge if its numbers are themselves sensitive in your setting.
+Prometheus do not carry one. None of them returns patient data. Which port serves
+``/metrics`` is decided in ``app/ops/ports.py`` (the admin port, ``CDS_ADMIN_PORT``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
+from app.protocol.errors import error_response
 from app.storage.database import DatabaseError
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,7 @@ async def readyz(request: Request) -> JSONResponse:
         await run_in_threadpool(request.app.state.database.ping)
     except DatabaseError as exc:
         log.warning("not ready: database unreachable", extra={"error": str(exc)})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return error_response(503, "not ready: the database is unreachable")
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
@@ -41,6 +42,6 @@ async def readyz(request: Request) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     request.state.endpoint = "metrics"
     if not request.app.state.settings.metrics_enabled:
-        return JSONResponse({"error": {"status": 404, "message": "metrics are disabled"}}, status_code=404)
+        return error_response(404, "metrics are disabled (CDS_METRICS_ENABLED=false)")
     body = await run_in_threadpool(request.app.state.metrics.exposition)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,6 @@
-"""Client errors as short JSON bodies: never a stack trace, never a 500 for bad input."""
+"""Client errors as short FHIR ``OperationOutcome`` bodies: never a stack trace, never a 500
+for bad input. The message is in ``issue[0].diagnostics``. A refused client JWT stays a bare
+401 with no body (CDS Hooks security best practice)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+
+from app.protocol.models import OperationOutcome, OperationOutcomeIssue
+
+# FHIR R4 issue-type codes (http://hl7.org/fhir/issue-type) for the statuses we answer with.
+_ISSUE_CODES = {
+    400: "invalid",
+    404: "not-found",
+    405: "not-supported",
+    412: "incomplete",
+    413: "too-long",
+    415: "not-supported",
+    500: "exception",
+    503: "transient",
+}
 
 
 class ProtocolError(Exception):
@@ -43,7 +61,17 @@ class Unauthorized(Exception):
 
 
 def error_body(status: int, message: str) -> dict[str, object]:
-    return {"error": {"status": status, "message": message}}
+    """The OperationOutcome for an error answer with this status and message."""
+    issue = OperationOutcomeIssue(
+        severity="fatal" if status >= 500 else "error",
+        code=_ISSUE_CODES.get(status, "processing"),
+        diagnostics=message,
+    )
+    return OperationOutcome(issue=[issue]).model_dump()
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 
 def describe_validation_error(error: ValidationError | RequestValidationError) -> str:
@@ -55,6 +83,21 @@ def describe_validation_error(error: ValidationError | RequestValidationError) -
     return "; ".join(parts)
 
 
+class OperationOutcomeCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, except that a refused preflight (a plain-text 400 there)
+    is answered with an OperationOutcome like every other error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = error_response(response.status_code, f"CORS preflight refused: {bytes(response.body).decode()}")
+        for name, value in response.headers.items():
+            if name not in {"content-type", "content-length"}:
+                refused.headers[name] = value
+        return refused
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Unauthorized)
     async def _unauthorized(_: Request, exc: Unauthorized) -> Response:
@@ -62,17 +105,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProtocolError)
     async def _protocol(_: Request, exc: ProtocolError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status_code, exc.message), status_code=exc.status_code)
+        return error_response(exc.status_code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body(400, describe_validation_error(exc)), status_code=400)
+        return error_response(400, describe_validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Logged by the server with its traceback; the client learns nothing internal.
-        return JSONResponse(error_body(500, "internal error"), status_code=500)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged by the server with its traceback; the client learns nothing internal. This
+        # answer is sent outside the other middleware, so it carries their headers itself.
+        headers = getattr(request.app.state, "error_headers", None)
+        return error_response(500, "internal error", headers)

@@ -8,8 +8,9 @@ call us make us fetch arbitrary URLs (SSRF) or hand an EHR's token to a third pa
   issuer (compared after normalising scheme, host, default port and trailing slash).
   Listed URLs are trusted as written, so an operator may list an http loopback server.
   No principal, or an unlisted server: ``None`` — no fetch and no token.
-- development: a server listed for the authenticated issuer, or else any https server
-  or an http server on loopback (the sandbox and ``make demo`` use local servers).
+- development: a server listed for the authenticated issuer, or else an http(s) server on
+  loopback (the sandbox and ``make demo`` use local servers). Not any https server: an
+  EHR's token must not go to a server nobody listed, even on a developer's machine.
 
 The token is used only for the patient it was issued for; redirects and ``next``
 links stay on the same origin (``app/fhir/client.py``).
@@ -17,17 +18,31 @@ links stay on the same origin (``app/fhir/client.py``).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from app.fhir.client import FhirAccess
 from app.protocol.models import HookRequest
 from app.security.auth import Principal
-from app.security.urls import is_https_or_loopback_http
+from app.security.urls import is_loopback_host
 from app.settings import Environment, Settings
+
+
+def is_loopback_url(url: str) -> bool:
+    """An http(s) URL naming a loopback host (by name or literal address), without user info."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in {"http", "https"} or parts.username or parts.password:
+        return False
+    return bool(parts.hostname) and is_loopback_host(parts.hostname or "")
 
 
 def fhir_server_allowed(url: str, settings: Settings, principal: Principal | None) -> bool:
     if principal is not None and principal.issuer.allows_fhir_server(url):
         return True
-    return settings.env is Environment.development and is_https_or_loopback_http(url)
+    return settings.env is Environment.development and is_loopback_url(url)
 
 
 def fhir_access(

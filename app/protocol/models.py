@@ -103,3 +103,38 @@ class ServiceDescription(Strict):
 
 class DiscoveryResponse(Strict):
     services: list[ServiceDescription]
+
+
+class FeedbackReceived(Strict):
+    received: int  # feedback items stored (retries of stored items included)
+
+
+class OperationOutcomeIssue(Strict):
+    severity: Literal["fatal", "error", "warning", "information"]
+    code: str  # FHIR issue-type code (invalid, not-found, too-long, ...)
+    diagnostics: str
+
+
+class OperationOutcome(Strict):
+    """The body of every error answer except the bare 401 (CDS Hooks 3.0 ballot; FHIR R4)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "resourceType": "OperationOutcome",
+                    "issue": [
+                        {
+                            "severity": "error",
+                            "code": "invalid",
+                            "diagnostics": "context.patientId is required and must be a non-empty string",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    resourceType: Literal["OperationOutcome"] = "OperationOutcome"
+    issue: list[OperationOutcomeIssue] = Field(min_length=1)

@@ -29,7 +29,21 @@ from app.protocol.errors import (
 )
 from app.protocol.fhir_trust import fhir_access
 from app.protocol.hook_context import hook_data
-from app.protocol.models import Card, CardsResponse, DiscoveryResponse, HookRequest, ServiceDescription
+from app.protocol.models import (
+    Card,
+    CardsResponse,
+    DiscoveryResponse,
+    FeedbackReceived,
+    HookRequest,
+    ServiceDescription,
+)
+from app.protocol.openapi import (
+    discovery_responses,
+    feedback_extra,
+    feedback_responses,
+    hook_call_extra,
+    hook_call_responses,
+)
 from app.security.auth import authenticate
 from app.services import SERVICES
 from app.services.base import CdsService
@@ -39,37 +53,6 @@ from app.storage.database import DatabaseError
 router = APIRouter()
 ModelT = TypeVar("ModelT", bound=BaseModel)
 log = logging.getLogger("ldn_cds.feedback")
-
-def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with nested models written in place (no ``$defs``/``$ref``).
-
-    The bodies are read by hand (size limit, lenient parsing), so FastAPI does not register
-    these models; a ``$ref`` into ``components`` would point nowhere in ``/openapi.json``.
-    """
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def inline(value: Any) -> Any:
-        if isinstance(value, dict):
-            ref = value.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                rest = {k: v for k, v in value.items() if k != "$ref"}
-                return inline({**definitions[ref.removeprefix("#/$defs/")], **rest})
-            return {k: inline(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [inline(v) for v in value]
-        return value
-
-    return inline(schema)
-
-
-def _request_body(model: type[BaseModel]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline_schema(model)}}}}
-
-
-_HOOK_REQUEST_SCHEMA = _request_body(HookRequest)
-_FEEDBACK_SCHEMA = _request_body(FeedbackRequest)
-
 
 class JsonResponse(Response):
     media_type = "application/json"
@@ -109,7 +92,10 @@ _MAX_LOGGED_HOOK_INSTANCE = 64
 
 
 @router.get(
-    "/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True, responses={401: {}}
+    "/cds-services",
+    response_model=DiscoveryResponse,
+    response_model_exclude_none=True,
+    responses=discovery_responses(),
 )
 async def discovery(request: Request) -> JsonResponse:
     _observe(request, "discovery")
@@ -157,10 +143,11 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
     "/cds-services/{service_id}",
     response_model=CardsResponse,
     response_model_exclude_none=True,
-    openapi_extra=_HOOK_REQUEST_SCHEMA,
-    responses={400: {}, 401: {}, 404: {}, 412: {}, 413: {}},
+    openapi_extra=hook_call_extra(),
+    responses=hook_call_responses(),
 )
-async def invoke(service_id: str, request: Request) -> JsonResponse:
+async def invoke(request: Request) -> JsonResponse:
+    service_id: str = request.path_params["service_id"]  # by hand: an unknown id is a 404 (openapi.py)
     _observe(request, "service", service_id)
     principal = await authenticate(request, f"/cds-services/{service_id}")
     service = service_or_404(service_id)
@@ -189,11 +176,13 @@ def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> No
 
 @router.post(
     "/cds-services/{service_id}/feedback",
-    openapi_extra=_FEEDBACK_SCHEMA,
-    responses={400: {}, 401: {}, 404: {}, 413: {}, 503: {}},
+    response_model=FeedbackReceived,
+    openapi_extra=feedback_extra(),
+    responses=feedback_responses(),
 )
-async def feedback(service_id: str, request: Request) -> JsonResponse:
+async def feedback(request: Request) -> JsonResponse:
     """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
+    service_id: str = request.path_params["service_id"]
     _observe(request, "feedback", service_id)
     principal = await authenticate(request, f"/cds-services/{service_id}/feedback")
     service = service_or_404(service_id)

@@ -1,4 +1,4 @@
-"""POST /cds-services/{id}: client errors are short JSON bodies naming the problem; never a 500."""
+"""POST /cds-services/{id}: client errors are FHIR OperationOutcomes naming the problem; never a 500."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import pytest
 
 from devtools.fixtures import hook_request, scenario
+from tests.conformance import error_message
 from tests.support.cards import call_service
 from tests.support.fhir import LDN_TEXT_ONLY, draft_order, full_prefetch, hook_body
 from tests.support.servers import closed_port_url
@@ -20,8 +21,7 @@ def assert_error(status: int, body: dict, expected_status: int, *mentions: str) 
     assert status == expected_status, body
     text = json.dumps(body)
     assert "Traceback" not in text and 'File "' not in text
-    message = body["error"]["message"]
-    assert isinstance(message, str) and message
+    message = error_message(body)
     for word in mentions:
         assert word.lower() in message.lower(), f"{word!r} not named in {message!r}"
 

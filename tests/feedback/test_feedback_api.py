@@ -14,6 +14,7 @@ from app.cards.kinds import CardKind, new_card_uuid
 from app.cli import main as cli_main
 from app.settings import Settings
 from devtools.fixtures import hook_request, scenario
+from tests.conformance import error_message
 
 SERVICE = "/cds-services/ldn-order-select"
 FEEDBACK = SERVICE + "/feedback"
@@ -123,7 +124,7 @@ def test_a_card_uuid_we_did_not_issue_is_kept_as_unattributed(client: TestClient
 def test_a_malformed_body_is_a_400_that_names_the_field(client: TestClient, settings: Settings, body: Any, field: str) -> None:
     response = client.post(FEEDBACK, json=body)
     assert response.status_code == 400
-    assert field in response.json()["error"]["message"]
+    assert field in error_message(response.json())
     assert rows(settings) == []
 
 
@@ -131,7 +132,7 @@ def test_invalid_json_is_a_400_and_an_unknown_service_a_404(client: TestClient) 
     assert client.post(FEEDBACK, content=b"{oops", headers={"Content-Type": "application/json"}).status_code == 400
     response = client.post("/cds-services/no-such-service/feedback", json={"feedback": [overridden("c")]})
     assert response.status_code == 404
-    assert "no-such-service" in response.json()["error"]["message"]
+    assert "no-such-service" in error_message(response.json())
 
 
 def test_the_sandbox_feedback_shape_is_accepted(client: TestClient) -> None:
@@ -200,4 +201,4 @@ def test_a_database_failure_is_a_503_never_a_false_acknowledgement(
     monkeypatch.setattr(client.app.state.feedback_store, "save", broken)
     response = client.post(FEEDBACK, json={"feedback": [overridden("c")]})
     assert response.status_code == 503
-    assert response.json()["error"]["message"] == "feedback could not be stored; retry later"
+    assert error_message(response.json()) == "feedback could not be stored; retry later"

@@ -1,5 +1,6 @@
-"""The real server process (``ldn-cds serve``, uvicorn, DEBUG logging): its whole output is JSON
-lines, request lines carry the operational fields, and no token, JWT or patient id appears."""
+"""The real server process (``ldn-cds serve``, uvicorn, DEBUG logging): its output is JSON lines
+(after development mode's banner), request lines carry the operational fields, and no token,
+JWT or patient id appears."""
 
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ def test_server_logs_are_json_and_carry_no_secrets(tmp_path: Path) -> None:
     assert healthcheck(free_port()) == 1
 
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
-    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    # Development mode opens with its banner (for a person, on stderr); then only JSON lines.
+    first_json = next(i for i, line in enumerate(lines) if line.startswith("{"))
+    banner, lines = "\n".join(lines[:first_json]), lines[first_json:]
+    assert "DEVELOPMENT MODE" in banner and "Not checked in this mode" in banner
+    entries = [json.loads(line) for line in lines]  # every other line is one JSON object
     for line in lines:
         for secret in secrets:
             assert secret not in line, line[:300]

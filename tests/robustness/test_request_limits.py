@@ -46,7 +46,7 @@ def test_a_body_of_exactly_the_limit_is_accepted(limited):
 def test_one_byte_over_the_limit_is_a_413_with_a_json_error(limited):
     response = post(limited, SELECT, content=_padded(LIMIT + 1))
     assert response.status_code == 413
-    assert response.json()["error"]["status"] == 413
+    assert response.json()["issue"][0]["code"] == "too-long"  # an OperationOutcome (issue 12)
 
 
 def test_a_body_over_the_limit_without_a_declared_length_is_a_413(limited):

@@ -30,6 +30,7 @@ from app.settings import Settings
 from tests.support.servers import LOOPBACK, serve_in_thread
 
 BASE_URL = "https://cds.test"  # CDS_PUBLIC_BASE_URL in these tests; aud = BASE_URL + path
+ADMIN_PORT = 9464  # CDS_ADMIN_PORT of the production apps here, as in the image: /metrics is only there
 ISSUER = "https://ehr.test/cds-client"
 
 
@@ -119,6 +120,7 @@ def production_settings(directory: Path, issuers_file: Path, **overrides: Any) -
         "trusted_issuers_file": issuers_file,
         "database_url": f"sqlite:///{directory}/cds.db",
         "jwks_min_refresh_seconds": 3600,  # tests that rotate keys lower it
+        "admin_port": ADMIN_PORT,
     }
     values.update(overrides)
     return Settings(**values)

@@ -3,6 +3,7 @@ registered, checked against real FHIR servers on loopback that record what they 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -49,8 +50,10 @@ DEVELOPMENT = Settings(env="development")
         ("http://127.0.0.1:9/fhir", PRODUCTION, principal("http://127.0.0.1:9/fhir"), True),  # listed as written
         ("http://127.0.0.1:9/fhir", PRODUCTION, principal(), False),
         ("https://ehr.example/fhir", PRODUCTION, None, False),
-        ("https://anywhere.example/fhir", DEVELOPMENT, None, True),
+        ("https://anywhere.example/fhir", DEVELOPMENT, None, False),  # nobody listed it
+        ("https://anywhere.example/fhir", DEVELOPMENT, principal("https://anywhere.example/fhir"), True),
         ("http://localhost:8081/fhir", DEVELOPMENT, None, True),
+        ("https://localhost:8443/fhir", DEVELOPMENT, None, True),
         ("http://127.0.0.5/fhir", DEVELOPMENT, None, True),
         ("http://[::1]:8081/fhir", DEVELOPMENT, None, True),
         ("http://ehr.example/fhir", DEVELOPMENT, None, False),
@@ -66,9 +69,9 @@ def test_which_fhir_servers_may_be_read(server: str, settings: Settings, who: Pr
 
 
 def test_a_token_for_another_patient_is_not_used() -> None:
-    access = fhir_access(request_for("https://ehr.example/fhir", patient="Patient/p2"), "p1", DEVELOPMENT, None)
+    access = fhir_access(request_for("http://127.0.0.1:8081/fhir", patient="Patient/p2"), "p1", DEVELOPMENT, None)
     assert access is not None and access.access_token is None
-    same = fhir_access(request_for("https://ehr.example/fhir", patient="Patient/p1"), "p1", DEVELOPMENT, None)
+    same = fhir_access(request_for("http://127.0.0.1:8081/fhir", patient="Patient/p1"), "p1", DEVELOPMENT, None)
     assert same is not None and same.access_token == TOKEN
 
 
@@ -111,10 +114,15 @@ def test_a_server_listed_for_another_issuer_is_not_read(
     assert listed_config.seen_paths == []
 
 
-def test_development_reads_a_loopback_server_but_not_a_plain_http_remote_one(
-    client: TestClient, fhir_servers
+def test_development_reads_a_loopback_server_but_no_unlisted_remote_one(
+    client: TestClient, fhir_servers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (local, local_config), _ = fhir_servers
     assert client.post(SERVICE, json=fetching_request(local)).status_code == 200
     assert set(local_config.seen_authorization) == {f"Bearer {TOKEN}"}
-    assert client.post(SERVICE, json=fetching_request("http://ehr.invalid/fhir")).status_code == 412
+    dialled: list[object] = []
+    real_connect = socket.socket.connect
+    monkeypatch.setattr(socket.socket, "connect", lambda sock, address: dialled.append(address) or real_connect(sock, address))
+    for remote in ("http://ehr.invalid/fhir", "https://ehr.invalid/fhir"):  # https too: nobody listed it
+        assert client.post(SERVICE, json=fetching_request(remote)).status_code == 412
+    assert dialled == [], "an unlisted server must not even be contacted"

@@ -316,7 +316,7 @@ def test_production_allows_no_browser_origin_unless_configured(secure_client: Te
 
 def test_refusal_reasons_are_counted_for_operators(secure_client: TestClient, es_key: SigningKey) -> None:
     secure_client.get("/cds-services", headers=bearer(mint(es_key, iss="https://unknown.example")))
-    metrics = secure_client.get("/metrics").text
+    metrics = secure_client.get(f"http://testserver:{secure_client.app.state.settings.admin_port}/metrics").text
     assert 'ldn_cds_auth_failures_total{reason="unknown-iss"} 1.0' in metrics
     assert ISSUER  # the issuer itself is not a label
 
