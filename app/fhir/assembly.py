@@ -53,6 +53,15 @@ def _is_outcome(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
+def _usable_prefetch(value: Any) -> bool:
+    """``null`` (no data) or a resource. An OperationOutcome, or something that is not a
+    resource at all (a list, ``{"resourceType": {}}``), says nothing about the record:
+    it is read from the FHIR server instead, or reported as not read."""
+    if value is None:
+        return True
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str) and not _is_outcome(value)
+
+
 async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientRecord:
     started = time.monotonic()
     resources: dict[str, list[Json]] = {key: [] for key in RECORD_KEYS}
@@ -60,7 +69,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
 
     to_fetch: dict[str, str] = {}
     for key, resource_type in RECORD_KEYS.items():
-        if key in hook.prefetch and not _is_outcome(hook.prefetch[key]):
+        if key in hook.prefetch and _usable_prefetch(hook.prefetch[key]):
             value = hook.prefetch[key]  # None: the client has no data; nothing to fetch
             resources[key] = [r for r in bundle_resources(value) if not _is_outcome(r)]
         elif fallback is None:

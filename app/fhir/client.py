@@ -113,20 +113,22 @@ class FhirClient:
         return b"".join(chunks)
 
 
+def _is_resource(value: Any) -> bool:
+    """A JSON object with a string ``resourceType``: anything else is not a resource, and a
+    list or object there would break every look-up keyed by type."""
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
+
+
 def bundle_resources(value: Any) -> list[dict[str, Any]]:
     """The resources of a Bundle (``entry[].resource``), or ``[value]`` for a bare resource."""
-    if not isinstance(value, dict):
+    if not _is_resource(value):
         return []
-    if value.get("resourceType") != "Bundle":
-        return [value] if "resourceType" in value else []
+    if value["resourceType"] != "Bundle":
+        return [value]
     entries = value.get("entry")
     if not isinstance(entries, list):
         return []
-    return [
-        entry["resource"]
-        for entry in entries
-        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
-    ]
+    return [entry["resource"] for entry in entries if isinstance(entry, dict) and _is_resource(entry.get("resource"))]
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:
