@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
                     jwks_http,
                     cache_seconds=settings.jwks_cache_seconds,
                     min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                    max_stale_seconds=settings.jwks_max_stale_seconds,
+                    fetch_timeout_seconds=settings.jwks_fetch_timeout_seconds,
                     max_bytes=settings.jwks_max_bytes,
                 ),
                 ReplayGuard(database),

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
         ]
     )
 
-    # FHIR fallback. EHRs give up at about 5 s; we answer with what we have before that.
+    # One deadline per call for all outbound work (JWKS read, FHIR searches and reads),
+    # counted from the call's arrival. EHRs give up at about 5 s; we answer with what we
+    # have before that.
     fhir_deadline_seconds: float = 3.0
     fhir_connect_timeout_seconds: float = 1.0
     fhir_read_timeout_seconds: float = 2.5
@@ -66,8 +68,16 @@ class Settings(BaseSettings):
     # token names an unknown kid (key rotation without letting junk kids hammer the issuer).
     jwks_cache_seconds: int = 3600
     jwks_min_refresh_seconds: float = 30.0
+    # Total time for one JWKS read (connect + every byte), not per socket read: a server
+    # trickling one byte a second cannot hold it. A call also waits no longer than its
+    # own deadline (`fhir_deadline_seconds`) for it.
     jwks_fetch_timeout_seconds: float = 2.0
     jwks_max_bytes: int = 256 * 1024
+    # While an issuer's JWKS cannot be re-read, its last keys stay in use this long after
+    # the last successful read, then are dropped: long enough to ride out an outage of
+    # the EHR's key endpoint during a working day, short enough that a key the issuer
+    # withdrew in that time is not trusted into the next.
+    jwks_max_stale_seconds: int = 6 * 3600
 
     # SQLite waits this long for a competing writer (other workers) before giving up.
     database_busy_timeout_ms: int = 2000

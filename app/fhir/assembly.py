@@ -9,11 +9,11 @@ an OperationOutcome) are read from ``fhirServer`` concurrently under one deadlin
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.deadline import Deadline
 from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, bundle_resources
 from app.fhir.parse import (
     Json,
@@ -46,7 +46,7 @@ class HookData:
 class Fallback:
     client: FhirClient
     access: FhirAccess
-    deadline_seconds: float
+    deadline: Deadline  # the call's, shared with its JWKS read: reads stop when it passes
 
 
 def _is_outcome(value: Any) -> bool:
@@ -63,7 +63,6 @@ def _usable_prefetch(value: Any) -> bool:
 
 
 async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientRecord:
-    started = time.monotonic()
     resources: dict[str, list[Json]] = {key: [] for key in RECORD_KEYS}
     gaps: list[DataGap] = []
 
@@ -80,7 +79,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
     if fallback is not None and to_fetch:
         results = await _within_deadline(
             {key: _search(fallback, query, FALLBACK_INCLUDES.get(key)) for key, query in to_fetch.items()},
-            fallback.deadline_seconds,
+            fallback.deadline.remaining(),
         )
         for key, result in results.items():
             if isinstance(result, GapReason):
@@ -104,10 +103,9 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
     if unresolved and fallback is None:
         gaps.append(DataGap("Medication", GapReason.no_fhir_server))
     elif unresolved and fallback is not None:
-        remaining = fallback.deadline_seconds - (time.monotonic() - started)
         reads = await _within_deadline(
             {ref: fallback.client.read(fallback.access, fallback.access.url(ref)) for ref in unresolved},
-            remaining,
+            fallback.deadline.remaining(),
         )
         for ref, result in reads.items():
             if isinstance(result, dict) and result.get("resourceType") == "Medication":

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.cards.kinds import decode_card_uuid
+from app.deadline import Deadline
 from app.feedback.models import FeedbackRequest
 from app.feedback.store import feedback_records
 from app.fhir.assembly import Fallback
@@ -102,8 +103,14 @@ _MAX_LOGGED_HOOK_INSTANCE = 64
 )
 async def discovery(request: Request) -> JsonResponse:
     _observe(request, "discovery")
-    await authenticate(request, "/cds-services")
+    await authenticate(request, "/cds-services", call_deadline(request))
     return JsonResponse(discovery_document())
+
+
+def call_deadline(request: Request) -> Deadline:
+    """The deadline for everything this call waits on outside the process (JWKS, FHIR),
+    counted from its arrival: EHRs give up on a call after a few seconds in total."""
+    return Deadline.after(request.app.state.settings.fhir_deadline_seconds)
 
 
 def service_or_404(service_id: str) -> CdsService:
@@ -151,7 +158,8 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
 )
 async def invoke(service_id: str, request: Request) -> JsonResponse:
     _observe(request, "service", service_id)
-    principal = await authenticate(request, f"/cds-services/{service_id}")
+    deadline = call_deadline(request)
+    principal = await authenticate(request, f"/cds-services/{service_id}", deadline)
     service = service_or_404(service_id)
     hook_request = await read_model(request, HookRequest)
     request.state.hook_instance = hook_request.hookInstance[:_MAX_LOGGED_HOOK_INSTANCE]
@@ -159,9 +167,7 @@ async def invoke(service_id: str, request: Request) -> JsonResponse:
 
     state = request.app.state
     access = fhir_access(hook_request, data.patient_id, state.settings, principal)
-    fallback = (
-        Fallback(state.fhir_client, access, state.settings.fhir_deadline_seconds) if access is not None else None
-    )
+    fallback = Fallback(state.fhir_client, access, deadline) if access is not None else None
     cards = await state.pipeline.cards(service, data, pre_r4_type, fallback)
     _count_cards(request, service, cards)
     return JsonResponse({"cards": [card.model_dump(exclude_none=True) for card in cards]})
@@ -184,7 +190,7 @@ def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> No
 async def feedback(service_id: str, request: Request) -> JsonResponse:
     """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
     _observe(request, "feedback", service_id)
-    principal = await authenticate(request, f"/cds-services/{service_id}/feedback")
+    principal = await authenticate(request, f"/cds-services/{service_id}/feedback", call_deadline(request))
     service = service_or_404(service_id)
     parsed = await read_model(request, FeedbackRequest)
     records = feedback_records(

@@ -23,6 +23,7 @@ import jwt
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from app.deadline import Deadline
 from app.protocol.errors import ServiceUnavailable, Unauthorized
 from app.security.issuers import IssuerRegistry, TrustedIssuer
 from app.security.jwks import JwksCache
@@ -77,8 +78,11 @@ class Authenticator:
         self._max_lifetime = max_lifetime_seconds
         self._clock = clock
 
-    async def verify(self, token: str, audience: str | list[str]) -> Principal:
-        """The principal, or :class:`AuthenticationFailed`; :class:`DatabaseError` if replay state is unreachable."""
+    async def verify(self, token: str, audience: str | list[str], deadline: Deadline) -> Principal:
+        """The principal, or :class:`AuthenticationFailed`; :class:`DatabaseError` if replay state is unreachable.
+
+        A JWKS read waits at most until ``deadline``, the call's deadline for outbound work.
+        """
         if len(token) > _MAX_TOKEN_CHARS:
             raise AuthenticationFailed("oversized")
         try:
@@ -107,7 +111,7 @@ class Authenticator:
 
         key = issuer.inline_keys.get(kid)
         if key is None and (url := jku or issuer.jwks_url) is not None:
-            key = await self._jwks.key(url, kid)
+            key = await self._jwks.key(url, kid, issuer=issuer.iss, deadline=deadline)
         if key is None:
             raise AuthenticationFailed("unknown-kid")
         if key.algorithm_name != algorithm:
@@ -169,8 +173,10 @@ def bearer_token(header: str) -> str | None:
     return token
 
 
-async def authenticate(request: Request, path: str) -> Principal | None:
+async def authenticate(request: Request, path: str, deadline: Deadline) -> Principal | None:
     """Check the request's JWT against ``CDS_PUBLIC_BASE_URL + path`` (see :func:`audience_bases`).
+
+    A JWKS read is part of the call's outbound work and waits at most until ``deadline``.
 
     ``None`` only in development mode, for a request with no Authorization header.
     A header that is present is always verified. Raises :class:`Unauthorized` (a bare
@@ -186,7 +192,7 @@ async def authenticate(request: Request, path: str) -> Principal | None:
         if token is None:
             raise AuthenticationFailed("no-bearer-token")
         audience = [base + path for base in state.audience_bases]
-        principal = await state.authenticator.verify(token, audience)
+        principal = await state.authenticator.verify(token, audience, deadline)
     except AuthenticationFailed as failure:
         state.metrics.auth_failures.labels(reason=failure.reason).inc()  # a fixed set of reasons
         log.info("client JWT refused", extra={"reason": failure.reason})

@@ -73,7 +73,7 @@ def test_the_documented_format_loads(tmp_path: Path) -> None:
         ([entry(jwks_url="not a url")], "'jwks_url' must be an http(s) URL"),
         ([entry(jku_urls=["javascript:alert(1)"])], "'jku_urls'[0]"),
         ([entry(jwks=None)], "give its keys with 'jwks', 'jwks_url' or 'jku_urls'"),
-        ([entry(jwks={"keys": []})], "'jwks' has no keys"),
+        ([entry(jwks={"keys": []})], "'jwks' has no usable key"),
         ([entry(jwks=[1, 2])], "must be an object with a 'keys' list"),
         ([entry(jwks={"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "h"}]})], "not usable with ES384 or RS384"),
         ([entry(jwks={"keys": [{**KEY.public_jwk, "alg": "ES256"}]})], "not ES384 or RS384"),

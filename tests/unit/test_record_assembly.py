@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+from app.deadline import Deadline
 from app.fhir.assembly import Fallback, HookData, assemble_record
 from app.fhir.client import FhirAccess, FhirClient
 from app.fhir.record import PatientRecord
@@ -61,7 +62,7 @@ def assemble(
     async def main() -> PatientRecord:
         async with httpx.AsyncClient(transport=transport, timeout=2.0) as http:
             client = FhirClient(http, max_pages=max_pages, max_response_bytes=5_000_000)
-            fallback = Fallback(client, access, deadline) if access is not None else None
+            fallback = Fallback(client, access, Deadline.after(deadline)) if access is not None else None
             return await assemble_record(hook, fallback)
 
     return asyncio.run(main())
