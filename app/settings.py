@@ -62,8 +62,11 @@ class Settings(BaseSettings):
     # Client JWT (CDS Hooks 2.0 §Trusting CDS Clients). Clock skew tolerated on exp/iat/nbf;
     # Inferno's CDS Hooks tests use 60 s.
     jwt_leeway_seconds: int = 60
-    # A token living longer than this is refused: it bounds how long a jti must be remembered.
-    jwt_max_lifetime_seconds: int = 3600
+    # Longest token lifetime (exp - iat, plus the leeway) accepted, unless the issuer's entry
+    # sets `max_token_lifetime_seconds`. Epic signs 15-minute tokens, the sandbox 5-minute
+    # ones; a longer-lived token is a longer replay window, and this also bounds how long
+    # a jti must be remembered.
+    jwt_max_lifetime_seconds: int = 900
     # Remote JWKS: kept this long, re-read at most once per `jwks_min_refresh_seconds` when a
     # token names an unknown kid (key rotation without letting junk kids hammer the issuer).
     jwks_cache_seconds: int = 3600

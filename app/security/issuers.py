@@ -12,8 +12,10 @@ Format (deployments and tests rely on it), a JSON list of objects::
         "fhir_servers": ["https://ehr.example/fhir"],     required (may be empty): the
                                                           fhirServer values this issuer
                                                           may send; only these get read
-        "tenants": ["org-1"]                              optional: if given, the JWT
+        "tenants": ["org-1"],                             optional: if given, the JWT
                                                           "tenant" must be one of these
+        "max_token_lifetime_seconds": 300                 optional: longest exp - iat this
+                                                          issuer's tokens may have
       }
     ]
 
@@ -47,7 +49,7 @@ SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
 
 log = logging.getLogger("ldn_cds.security")
 
-_FIELDS = frozenset({"iss", "jwks_url", "jwks", "jku_urls", "fhir_servers", "tenants"})
+_FIELDS = frozenset({"iss", "jwks_url", "jwks", "jku_urls", "fhir_servers", "tenants", "max_token_lifetime_seconds"})
 
 
 class SecurityConfigError(ValueError):
@@ -67,6 +69,7 @@ class TrustedIssuer:
     jku_urls: frozenset[str] = frozenset()  # exact strings a token's jku may carry (jwks_url included)
     tenants: frozenset[str] | None = None
     skipped_inline_keys: tuple[SkippedKey, ...] = ()  # unusable keys of the file's "jwks", to warn about
+    max_token_lifetime_seconds: int | None = None  # longest exp - iat accepted; None: CDS_JWT_MAX_LIFETIME_SECONDS
 
     def allows_jku(self, jku: str) -> bool:
         return jku in self.jku_urls
@@ -134,6 +137,9 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
         not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants)
     ):
         raise IssuersFileError(f"{where}: 'tenants' must be a list of non-empty strings")
+    lifetime = entry.get("max_token_lifetime_seconds")
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0):
+        raise IssuersFileError(f"{where}: 'max_token_lifetime_seconds' must be a positive whole number of seconds")
     return TrustedIssuer(
         iss=iss,
         fhir_servers=frozenset(normalize_url(u) for u in fhir_servers),  # type: ignore[misc]
@@ -142,6 +148,7 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
         jku_urls=frozenset(jku_urls) | ({jwks_url} if jwks_url else set()),
         tenants=frozenset(tenants) if tenants is not None else None,
         skipped_inline_keys=inline.skipped,
+        max_token_lifetime_seconds=lifetime,
     )
 
 

@@ -137,3 +137,10 @@ def test_the_cli_refuses_to_serve_with_a_clear_message(
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert "refusing to start" in error and "'iss' is required" in error
+
+
+@pytest.mark.parametrize("value", [0, -5, 1.5, "900", True])
+def test_a_max_token_lifetime_that_is_not_a_positive_whole_number_is_refused(tmp_path: Path, value: Any) -> None:
+    path = write_issuers(tmp_path, [entry(max_token_lifetime_seconds=value)])
+    with pytest.raises(IssuersFileError, match="max_token_lifetime_seconds"):
+        load_issuers_file(path)
