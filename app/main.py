@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
             finally:
                 database.close()
 
-    app = FastAPI(title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
+    # redirect_slashes off: Starlette would answer `/cds-services/` with a redirect whose
+    # absolute URL is built from the request's Host header, which the caller chooses.
+    app = FastAPI(title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
     app.state.registry = registry
     app.state.audience_bases = audience_bases(settings)

@@ -1,19 +1,21 @@
 """Reads from the EHR's FHIR server, for prefetch keys the client did not send.
 
-The access token goes only to the ``fhirServer`` of the same request, never across
-a redirect or a ``next`` link to another origin. Bodies are capped in size.
+The access token goes only to URLs under the request's ``fhirServer`` base path (same
+origin *and* path prefix): reads, ``next`` pages and redirects alike, checked on the URL
+as it goes on the wire. Bodies are capped in size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 import orjson
 
 from app.fhir.record import GapReason
+from app.security.urls import is_under_base
 
 _ACCEPT = "application/fhir+json, application/json;q=0.9"
 _MAX_REDIRECTS = 3
@@ -35,10 +37,9 @@ class FhirAccess:
     def url(self, relative: str) -> str:
         return urljoin(self.base_url.rstrip("/") + "/", relative.lstrip("/"))
 
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` may be requested with this access's token."""
+        return is_under_base(url, self.base_url)
 
 
 class FhirClient:
@@ -48,11 +49,11 @@ class FhirClient:
         self._max_bytes = max_response_bytes
 
     async def read(self, access: FhirAccess, url: str) -> dict[str, Any]:
-        """GET one resource (or Bundle page) by absolute URL on the access's origin."""
+        """GET one resource (or Bundle page) by absolute URL under the access's base."""
         return await self._get_json(access, url)
 
     async def search(self, access: FhirAccess, relative: str) -> tuple[list[dict[str, Any]], bool]:
-        """Every entry resource of a search, following ``next`` on the same origin.
+        """Every entry resource of a search, following ``next`` under the access's base.
 
         Returns the resources and whether the result is complete (False when the page
         cap was reached or a ``next`` link pointed elsewhere).
@@ -69,7 +70,7 @@ class FhirClient:
             if next_url is None:
                 return resources, True
             url = urljoin(url, next_url)
-            if url in seen or _origin(url) != _origin(access.base_url):
+            if url in seen or not access.allows(url):
                 return resources, False
             seen.add(url)
         return resources, False
@@ -79,7 +80,7 @@ class FhirClient:
         if access.access_token:
             headers["Authorization"] = f"Bearer {access.access_token}"
         for _ in range(_MAX_REDIRECTS + 1):
-            if _origin(url) != _origin(access.base_url):
+            if not access.allows(url):
                 raise FhirFetchError(GapReason.fhir_error)
             try:
                 async with self._http.stream("GET", url, headers=headers) as response:

@@ -41,7 +41,7 @@ from typing import Any
 from jwt import PyJWK
 
 from app.security.keys import KeySet, SkippedKey, UnusableKey, key_id, read_jwks
-from app.security.urls import normalize_url
+from app.security.urls import fhir_base_problem, normalize_url
 from app.settings import Environment, Settings
 
 SANDBOX_ISSUER = "https://sandbox.cds-hooks.org"
@@ -75,6 +75,8 @@ class TrustedIssuer:
         return jku in self.jku_urls
 
     def allows_fhir_server(self, url: str) -> bool:
+        if fhir_base_problem(url) is not None:
+            return False
         normalised = normalize_url(url)
         return normalised is not None and normalised in self.fhir_servers
 
@@ -125,6 +127,9 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
     if "fhir_servers" not in entry:
         raise IssuersFileError(f"{where}: 'fhir_servers' is required (use [] for none)")
     fhir_servers = _url_list(entry["fhir_servers"], f"{where}: 'fhir_servers'")
+    for i, server in enumerate(fhir_servers):
+        if (problem := fhir_base_problem(server)) is not None:
+            raise IssuersFileError(f"{where}: 'fhir_servers'[{i}] {problem}: a FHIR base URL is scheme, host and path only")
     jwks_url = _url(entry["jwks_url"], f"{where}: 'jwks_url'") if entry.get("jwks_url") is not None else None
     jku_urls = _url_list(entry.get("jku_urls", []), f"{where}: 'jku_urls'")
     inline = KeySet()

@@ -230,6 +230,19 @@ async def _slow_endless_next(server, request, reader, writer, seen) -> bool:
     return await _endless_next(server, request, reader, writer, seen)
 
 
+async def _redirect_up(server, request, reader, writer, seen) -> bool:
+    """Redirects to the same origin but outside the base path (another tenant's FHIR base)."""
+    writer.write(_response(307, b"", extra={"Location": f"/other-tenant{request.fhir_path}"}))
+    return True
+
+
+async def _next_up(server, request, reader, writer, seen) -> bool:
+    """A searchset whose next link leaves the base path on the same origin."""
+    links = [{"relation": "next", "url": f"http://{LOOPBACK}:{server.port}/other-tenant{request.fhir_path}?page=1"}]
+    writer.write(_response(200, _empty_searchset(links)))
+    return True
+
+
 async def _next_away(server, request, reader, writer, seen) -> bool:
     links = [{"relation": "next", "url": f"http://{LOOPBACK}:{server.other_port}/ok{request.fhir_path}?page=1"}]
     writer.write(_response(200, _empty_searchset(links)))
@@ -277,6 +290,8 @@ MODES: dict[str, Handler] = {
     "endless-next": _endless_next,
     "slow-endless-next": _slow_endless_next,
     "next-away": _next_away,
+    "redirect-up": _redirect_up,
+    "next-up": _next_up,
     "huge": _huge,
 }
 

@@ -70,6 +70,8 @@ def test_the_documented_format_loads(tmp_path: Path) -> None:
         ([entry(fhir_servers=None)], "'fhir_servers' is required"),
         ([entry(fhir_servers="https://ehr.example/fhir")], "'fhir_servers' must be a list"),
         ([entry(fhir_servers=["ftp://ehr.example"])], "'fhir_servers'[0] must be an http(s) URL"),
+        ([entry(fhir_servers=["https://ehr.example/fhir?tenant=1"])], "'fhir_servers'[0] has a query"),
+        ([entry(fhir_servers=["https://ehr.example/fhir#@evil"])], "'fhir_servers'[0] has a fragment"),
         ([entry(jwks_url="not a url")], "'jwks_url' must be an http(s) URL"),
         ([entry(jku_urls=["javascript:alert(1)"])], "'jku_urls'[0]"),
         ([entry(jwks=None)], "give its keys with 'jwks', 'jwks_url' or 'jku_urls'"),
