@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     fhir_read_timeout_seconds: float = 2.5
     fhir_max_pages: int = 10
     fhir_max_response_bytes: int = 10 * 1024 * 1024
+    # Per hook call, across every search, page, redirect and Medication read. 60 requests:
+    # the four record searches with their ten pages each (40), plus 20 batches of
+    # Medication ids (1,000 distinct medications); what is left unread is a data gap
+    # the card names. At ~100 ms a request, 4 at a time, 60 fit in the deadline.
+    fhir_max_requests_per_call: int = 60
+    # All response bodies of one call together: ~9x the 1.7 MiB of a 2,000-resource
+    # patient (bench "heavy"). Parsed JSON takes several times its size in memory, so
+    # this is what bounds a call's memory, not the per-response cap alone.
+    fhir_max_bytes_per_call: int = 16 * 1024 * 1024
+    # Requests one call has in flight at a time: the four record searches run together;
+    # a thousand references never become a thousand requests at once.
+    fhir_max_concurrent_requests_per_call: int = 4
+    # Medication ids per `Medication?_id=a,b,…` search: 50 ids of up to 64 characters keep
+    # the URL near 3 KiB, under the 8 KiB many servers and proxies accept.
+    fhir_medication_batch_size: int = 50
 
     # Requests larger than this are refused with 413 before parsing.
     max_request_bytes: int = 5 * 1024 * 1024

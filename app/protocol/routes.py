@@ -20,6 +20,7 @@ from app.deadline import Deadline
 from app.feedback.models import FeedbackRequest
 from app.feedback.store import feedback_records
 from app.fhir.assembly import Fallback
+from app.fhir.client import FhirAccess, FhirClient, ReadBudget
 from app.fhir.prefetch import PREFETCH_TEMPLATES
 from app.protocol.errors import (
     BadRequest,
@@ -34,6 +35,7 @@ from app.protocol.models import Card, CardsResponse, DiscoveryResponse, HookRequ
 from app.security.auth import authenticate
 from app.services import SERVICES
 from app.services.base import CdsService
+from app.settings import Settings
 from app.storage.database import DatabaseError
 
 router = APIRouter()
@@ -167,10 +169,20 @@ async def invoke(service_id: str, request: Request) -> JsonResponse:
 
     state = request.app.state
     access = fhir_access(hook_request, data.patient_id, state.settings, principal)
-    fallback = Fallback(state.fhir_client, access, deadline) if access is not None else None
+    fallback = _fallback(state.fhir_client, access, deadline, state.settings) if access is not None else None
     cards = await state.pipeline.cards(service, data, pre_r4_type, fallback)
     _count_cards(request, service, cards)
     return JsonResponse({"cards": [card.model_dump(exclude_none=True) for card in cards]})
+
+
+def _fallback(client: FhirClient, access: FhirAccess, deadline: Deadline, settings: Settings) -> Fallback:
+    """This call's reads from its FHIR server, with the call's own budget."""
+    budget = ReadBudget(
+        max_requests=settings.fhir_max_requests_per_call,
+        max_bytes=settings.fhir_max_bytes_per_call,
+        max_concurrent=settings.fhir_max_concurrent_requests_per_call,
+    )
+    return Fallback(client, access, deadline, budget, settings.fhir_medication_batch_size)
 
 
 def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> None:

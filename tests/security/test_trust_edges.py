@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.robustness.loopback import HostileFhirServer, Seen
-from tests.robustness.support import UNCHECKED_PREFIX, base_request, summaries
+from tests.robustness.support import UNCHECKED_PREFIX, base_request, entries, summaries
 from tests.security.support import SigningKey, bearer, mint
 
 SERVICE = "/cds-services/ldn-order-select"
@@ -86,6 +86,52 @@ def test_the_control_the_listed_base_is_read_with_the_token(listed: TestClient, 
     assert seen and {s.authorization for s in seen} == {f"Bearer {TOKEN}"}
     assert outside(seen, "/ok") == []
     assert not [s for s in cards if s.startswith(UNCHECKED_PREFIX)], cards
+
+
+# ------------------------------------------------------------------ references
+
+
+HOSTILE_REFERENCES = {
+    "dot segments": "a/../../escape",
+    "dot segments after the type": "Medication/../../escape",
+    "encoded dots": "Medication/%2e%2e/%2e%2e/escape",
+    "a query in the id": "Medication/x?_format=xml",
+    "an id longer than 64": "Medication/" + "x" * 65,
+    "another type": "Patient/p1",
+    "another server": "http://127.0.0.1:1/fhir/Medication/1",
+}
+
+
+@pytest.mark.parametrize("reference", HOSTILE_REFERENCES.values(), ids=HOSTILE_REFERENCES.keys())
+def test_a_medication_reference_that_is_not_type_slash_id_under_the_base_is_never_requested(
+    listed: TestClient, es_key: SigningKey, fhir: HostileFhirServer, reference: str
+) -> None:
+    body = base_request(fhir_server=fhir.url("ok"), access_token=TOKEN)
+    entries(body, "medicationRequests").append({"resource": {
+        "resourceType": "MedicationRequest", "id": "by-reference", "status": "active", "intent": "order",
+        "subject": {"reference": f"Patient/{body['context']['patientId']}"}, "medicationReference": {"reference": reference},
+    }})
+    before = len(fhir.seen)
+    status, cards, text = call(listed, es_key, body)
+    assert status == 200, text
+    assert requests_since(fhir, before) == []  # nothing to read: the only reference is not readable
+    # The prescription's drug is unknown: the naltrexone order is not called opioid-free.
+    assert [s for s in cards if s.startswith(UNCHECKED_PREFIX)], cards
+
+
+def test_a_full_url_reference_under_the_same_base_is_read_by_its_id(
+    listed: TestClient, es_key: SigningKey, fhir: HostileFhirServer
+) -> None:
+    body = base_request(fhir_server=fhir.url("ok"), access_token=TOKEN)
+    entries(body, "medicationRequests").append({"resource": {
+        "resourceType": "MedicationRequest", "id": "by-url", "status": "active", "intent": "order",
+        "medicationReference": {"reference": fhir.url("ok") + "/Medication/med-7"},
+    }})
+    before = len(fhir.seen)
+    status, _, text = call(listed, es_key, body)
+    assert status == 200, text
+    seen = requests_since(fhir, before)
+    assert [s.target for s in seen] == ["/ok/Medication?_id=med-7&_count=1"]
 
 
 # ------------------------------------------------------------------ redirects and next links
