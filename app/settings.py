@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     # withdrew in that time is not trusted into the next.
     jwks_max_stale_seconds: int = 6 * 3600
 
+    # Feedback items stored per client (JWT issuer) in any hour; more is a 429. Each item is
+    # one clinician acting on one card, so real traffic stays far below; the limit keeps a
+    # misbehaving or compromised client from filling the database or flooding the report.
+    feedback_max_items_per_issuer_per_hour: int = 5000
+
     # SQLite waits this long for a competing writer (other workers) before giving up.
     database_busy_timeout_ms: int = 2000
 

@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class ProtocolError(Exception):
     status_code = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
+        self.headers = headers
 
 
 class BadRequest(ProtocolError):
@@ -31,6 +32,10 @@ class PayloadTooLarge(ProtocolError):
 
 class PreconditionFailed(ProtocolError):
     status_code = 412
+
+
+class TooManyRequests(ProtocolError):
+    status_code = 429
 
 
 class ServiceUnavailable(ProtocolError):
@@ -62,7 +67,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProtocolError)
     async def _protocol(_: Request, exc: ProtocolError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status_code, exc.message), status_code=exc.status_code)
+        return JSONResponse(error_body(exc.status_code, exc.message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

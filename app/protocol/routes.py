@@ -7,6 +7,7 @@ audience ``CDS_PUBLIC_BASE_URL`` + the path called, before reading the body.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, TypeVar
 
 import orjson
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from app.cards.kinds import decode_card_uuid
 from app.deadline import Deadline
 from app.feedback.models import FeedbackRequest
-from app.feedback.store import feedback_records
+from app.feedback.store import FeedbackVolumeExceeded, feedback_records
 from app.fhir.assembly import Fallback
 from app.fhir.client import FhirAccess, FhirClient, ReadBudget
 from app.fhir.prefetch import PREFETCH_TEMPLATES
@@ -27,6 +28,7 @@ from app.protocol.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    TooManyRequests,
     describe_validation_error,
 )
 from app.protocol.fhir_trust import fhir_access
@@ -197,7 +199,7 @@ def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> No
 @router.post(
     "/cds-services/{service_id}/feedback",
     openapi_extra=_FEEDBACK_SCHEMA,
-    responses={400: {}, 401: {}, 404: {}, 413: {}, 503: {}},
+    responses={400: {}, 401: {}, 404: {}, 413: {}, 429: {}, 503: {}},
 )
 async def feedback(service_id: str, request: Request) -> JsonResponse:
     """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
@@ -212,8 +214,17 @@ async def feedback(service_id: str, request: Request) -> JsonResponse:
         tenant=principal.tenant if principal else None,
     )
     state = request.app.state
+    limit = state.settings.feedback_max_items_per_issuer_per_hour
     try:
-        await run_in_threadpool(state.feedback_store.save, records)
+        await run_in_threadpool(partial(state.feedback_store.save, records, hourly_limit=limit))
+    except FeedbackVolumeExceeded as exc:
+        log.warning("feedback refused: hourly volume limit", extra={"service": service.id, "detail": str(exc)})
+        # The window is a rolling hour: when room frees up depends on when earlier items came.
+        # Ten minutes is a polite first wait for a client that retries.
+        raise TooManyRequests(
+            f"feedback limit reached: at most {limit} items per client per hour; retry later",
+            headers={"Retry-After": "600"},
+        ) from exc
     except DatabaseError as exc:
         log.error("feedback not stored", extra={"error": str(exc), "service": service.id})
         raise ServiceUnavailable("feedback could not be stored; retry later") from exc
