@@ -2,7 +2,8 @@
 
 - ``ldn-cds serve``: checks the configuration first (issuers file, database URL, card
   wording, database) and refuses to start with one clear line if anything is wrong;
-  then runs uvicorn with JSON logs and ``--workers`` (``WEB_CONCURRENCY``) processes.
+  then runs uvicorn with JSON logs, bounded request heads (``app/ops/http_server.py``)
+  and ``--workers`` (``WEB_CONCURRENCY``) processes.
 - ``ldn-cds feedback-report``: acceptance and override rates per card kind, and the
   top override reasons, from the feedback database.
 - ``ldn-cds healthcheck``: exit 0 if ``/healthz`` answers (the container HEALTHCHECK).
@@ -120,6 +121,7 @@ def _serve(args: argparse.Namespace) -> None:
     created = _prepare_multiprocess_metrics(args.workers)
     import uvicorn
 
+    from app.ops.http_server import uvicorn_options
     from app.ops.logging import logging_config
 
     try:
@@ -132,6 +134,7 @@ def _serve(args: argparse.Namespace) -> None:
             log_config=logging_config(settings.log_level),
             access_log=False,  # our request log replaces it
             timeout_graceful_shutdown=10,
+            **uvicorn_options(settings),  # bounded request heads: size and time
         )
     finally:
         if created is not None:

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
 from app.feedback.store import FeedbackStore
+from app.ops.concurrency import ConcurrencyLimit
 from app.ops.fhir_metrics import InstrumentedFhirClient
 from app.ops.gc_tuning import tune_for_requests
 from app.ops.logging import quiet_sensitive_loggers
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times and logs everything
     install_error_handlers(app)
     app.include_router(router)

@@ -69,6 +69,20 @@ class Settings(BaseSettings):
 
     # Requests larger than this are refused with 413 before parsing.
     max_request_bytes: int = 5 * 1024 * 1024
+    # A body must arrive within this time (408 otherwise): 5 MiB at 1 MB/s, twice over.
+    body_read_timeout_seconds: float = 10.0
+    # Request head (request line + headers), enforced by the HTTP server (`ldn-cds serve`).
+    # 32 KiB holds the largest client JWT accepted (16 KiB) and every ordinary header;
+    # a larger head is refused (400) before it is buffered.
+    max_header_bytes: int = 32 * 1024
+    # Time from a request's first byte (or the connection's opening) to its complete
+    # head. EHRs send the head in one packet and give up on a call after ~5 s anyway;
+    # a client trickling header bytes is cut off here instead of holding a connection.
+    header_read_timeout_seconds: float = 5.0
+    # Requests in progress per worker; more get an immediate 503 (health probes exempt).
+    # A heavy call costs ~35 ms of CPU: 64 queued ones are ~2 s of work, inside the EHR's
+    # ~5 s; beyond that, answers would arrive after the EHR has stopped waiting.
+    max_concurrent_requests: int = 64
     # A clinician reads every card: keep them few.
     max_cards: int = 4
 

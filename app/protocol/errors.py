@@ -34,6 +34,10 @@ class PreconditionFailed(ProtocolError):
     status_code = 412
 
 
+class RequestTimeout(ProtocolError):
+    status_code = 408
+
+
 class TooManyRequests(ProtocolError):
     status_code = 429
 

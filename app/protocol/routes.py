@@ -6,6 +6,7 @@ audience ``CDS_PUBLIC_BASE_URL`` + the path called, before reading the body.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from app.protocol.errors import (
     BadRequest,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     ServiceUnavailable,
     TooManyRequests,
     describe_validation_error,
@@ -125,16 +127,21 @@ def service_or_404(service_id: str) -> CdsService:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object: 413 past the size limit, 400 if not a JSON object."""
+    """The body as a JSON object: 413 past the size limit, 408 past the time limit, 400 if not a JSON object."""
     limit = request.app.state.settings.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
+    seconds = request.app.state.settings.body_read_timeout_seconds
+    try:
+        async with asyncio.timeout(seconds):  # a total time: a body trickled byte by byte is cut off
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise PayloadTooLarge(f"request body over {limit} bytes")
+    except TimeoutError:
+        raise RequestTimeout(f"request body not received within {seconds:g} s", headers={"Connection": "close"}) from None
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -158,7 +165,7 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
     response_model=CardsResponse,
     response_model_exclude_none=True,
     openapi_extra=_HOOK_REQUEST_SCHEMA,
-    responses={400: {}, 401: {}, 404: {}, 412: {}, 413: {}},
+    responses={400: {}, 401: {}, 404: {}, 408: {}, 412: {}, 413: {}, 503: {}},
 )
 async def invoke(service_id: str, request: Request) -> JsonResponse:
     _observe(request, "service", service_id)
@@ -199,7 +206,7 @@ def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> No
 @router.post(
     "/cds-services/{service_id}/feedback",
     openapi_extra=_FEEDBACK_SCHEMA,
-    responses={400: {}, 401: {}, 404: {}, 413: {}, 429: {}, 503: {}},
+    responses={400: {}, 401: {}, 404: {}, 408: {}, 413: {}, 429: {}, 503: {}},
 )
 async def feedback(service_id: str, request: Request) -> JsonResponse:
     """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
