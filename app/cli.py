@@ -1,10 +1,11 @@
 """``ldn-cds``: run the service, report on card feedback, probe health.
 
 - ``ldn-cds serve``: checks the configuration first (issuers file, database URL, card
-  wording; development mode on a non-loopback host) and refuses to start with one clear
-  line if anything is wrong; then runs uvicorn with JSON logs and ``--workers``
-  (``WEB_CONCURRENCY``) processes, listening on ``--port`` and on ``CDS_ADMIN_PORT`` if set.
-  Development mode prints a banner saying what it does not check.
+  wording, database; development mode on a non-loopback host) and refuses to start with one
+  clear line if anything is wrong; then runs uvicorn with JSON logs, bounded request heads
+  (``app/ops/http_server.py``) and ``--workers`` (``WEB_CONCURRENCY``) processes, listening on
+  ``--port`` and on ``CDS_ADMIN_PORT`` if set. Development mode prints a banner saying what it
+  does not check.
 - ``ldn-cds feedback-report``: acceptance and override rates per card kind, and the
   top override reasons, from the feedback database.
 - ``ldn-cds healthcheck``: exit 0 if ``/healthz`` answers (the container HEALTHCHECK).
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _refuse(message: str) -> NoReturn:
-    print(f"ldn-cds: refusing to start: {message}", file=sys.stderr)
+    one_line = " ".join(message.split())  # library messages may carry newlines
+    print(f"ldn-cds: refusing to start: {one_line}", file=sys.stderr)
     sys.exit(2)
 
 
@@ -74,18 +76,32 @@ def _check_configuration() -> Settings:
     from app.cards.templates import TemplateError, load_templates
     from app.security.issuers import SecurityConfigError, build_registry
     from app.settings import Settings
-    from app.storage import DatabaseUrlError, open_database
+    from app.storage import DatabaseError, DatabaseUrlError
 
     try:
         settings = Settings()
         build_registry(settings)
-        open_database(settings.database_url)
         load_templates(settings.cards_dir)
+        _check_database(settings)
         return settings
     except ValidationError as exc:
         _refuse(f"invalid CDS_* environment setting: {exc.errors()[0].get('loc')}: {exc.errors()[0].get('msg')}")
     except (SecurityConfigError, DatabaseUrlError, TemplateError) as exc:
         _refuse(str(exc))
+    except DatabaseError as exc:
+        _refuse(f"CDS_DATABASE_URL is not usable: {exc}")
+
+
+def _check_database(settings: Settings) -> None:
+    """Connect and create the tables now: a missing folder, a read-only disk or a PostgreSQL
+    server that is down is one clear line here, not a traceback from every worker."""
+    from app.storage import SCHEMA, open_database
+
+    database = open_database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    try:
+        database.migrate(SCHEMA)
+    finally:
+        database.close()
 
 
 def _prepare_multiprocess_metrics(workers: int) -> Path | None:
@@ -118,6 +134,7 @@ def _serve(args: argparse.Namespace) -> None:
     created = _prepare_multiprocess_metrics(args.workers)
     import uvicorn
 
+    from app.ops.http_server import uvicorn_options
     from app.ops.logging import logging_config
 
     options: dict[str, Any] = {
@@ -129,6 +146,7 @@ def _serve(args: argparse.Namespace) -> None:
         "log_config": logging_config(settings.log_level),
         "access_log": False,  # our request log replaces it
         "timeout_graceful_shutdown": 10,
+        **uvicorn_options(settings),  # bounded request heads: size and time
     }
     try:
         if settings.admin_port is None:

@@ -15,6 +15,7 @@ from app.cards.templates import load_templates
 from app.feedback.store import FeedbackStore
 from app.ops.development import MODE_HEADER, MODE_VALUE, DevelopmentHeader, issuer_warnings
 from app.ops.docs import api_app
+from app.ops.concurrency import ConcurrencyLimit
 from app.ops.fhir_metrics import InstrumentedFhirClient
 from app.ops.gc_tuning import tune_for_requests
 from app.ops.logging import quiet_sensitive_loggers
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
                     jwks_http,
                     cache_seconds=settings.jwks_cache_seconds,
                     min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                    max_stale_seconds=settings.jwks_max_stale_seconds,
+                    fetch_timeout_seconds=settings.jwks_fetch_timeout_seconds,
                     max_bytes=settings.jwks_max_bytes,
                 ),
                 ReplayGuard(database),
@@ -95,7 +98,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
             finally:
                 database.close()
 
-    app = api_app(settings, title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan)
+    # redirect_slashes off: Starlette would answer `/cds-services/` with a redirect whose
+    # absolute URL is built from the request's Host header, which the caller chooses.
+    app = api_app(settings, title="LDN CDS Hooks service", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
     app.state.registry = registry
     app.state.audience_bases = audience_bases(settings)
@@ -120,6 +125,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.add_middleware(
         PortSurfaces, admin_port=settings.admin_port, metrics_on_api_port=metrics_on_api_port(settings)
     )
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestObserver, metrics=metrics)  # times and logs everything below it
     if development:
         app.add_middleware(DevelopmentHeader)  # outermost: every response says development mode

@@ -43,15 +43,46 @@ class Settings(BaseSettings):
         ]
     )
 
-    # FHIR fallback. EHRs give up at about 5 s; we answer with what we have before that.
+    # One deadline per call for all outbound work (JWKS read, FHIR searches and reads),
+    # counted from the call's arrival. EHRs give up at about 5 s; we answer with what we
+    # have before that.
     fhir_deadline_seconds: float = 3.0
     fhir_connect_timeout_seconds: float = 1.0
     fhir_read_timeout_seconds: float = 2.5
     fhir_max_pages: int = 10
     fhir_max_response_bytes: int = 10 * 1024 * 1024
+    # Per hook call, across every search, page, redirect and Medication read. 60 requests:
+    # the four record searches with their ten pages each (40), plus 20 batches of
+    # Medication ids (1,000 distinct medications); what is left unread is a data gap
+    # the card names. At ~100 ms a request, 4 at a time, 60 fit in the deadline.
+    fhir_max_requests_per_call: int = 60
+    # All response bodies of one call together: ~9x the 1.7 MiB of a 2,000-resource
+    # patient (bench "heavy"). Parsed JSON takes several times its size in memory, so
+    # this is what bounds a call's memory, not the per-response cap alone.
+    fhir_max_bytes_per_call: int = 16 * 1024 * 1024
+    # Requests one call has in flight at a time: the four record searches run together;
+    # a thousand references never become a thousand requests at once.
+    fhir_max_concurrent_requests_per_call: int = 4
+    # Medication ids per `Medication?_id=a,b,…` search: 50 ids of up to 64 characters keep
+    # the URL near 3 KiB, under the 8 KiB many servers and proxies accept.
+    fhir_medication_batch_size: int = 50
 
     # Requests larger than this are refused with 413 before parsing.
     max_request_bytes: int = 5 * 1024 * 1024
+    # A body must arrive within this time (408 otherwise): 5 MiB at 1 MB/s, twice over.
+    body_read_timeout_seconds: float = 10.0
+    # Request head (request line + headers), enforced by the HTTP server (`ldn-cds serve`).
+    # 32 KiB holds the largest client JWT accepted (16 KiB) and every ordinary header;
+    # a larger head is refused (400) before it is buffered.
+    max_header_bytes: int = 32 * 1024
+    # Time from a request's first byte (or the connection's opening) to its complete
+    # head. EHRs send the head in one packet and give up on a call after ~5 s anyway;
+    # a client trickling header bytes is cut off here instead of holding a connection.
+    header_read_timeout_seconds: float = 5.0
+    # Requests in progress per worker; more get an immediate 503 (health probes exempt).
+    # A heavy call costs ~35 ms of CPU: 64 queued ones are ~2 s of work, inside the EHR's
+    # ~5 s; beyond that, answers would arrive after the EHR has stopped waiting.
+    max_concurrent_requests: int = 64
     # A clinician reads every card: keep them few.
     max_cards: int = 4
     # order-sign repeats nothing order-select already said: only critical and warning cards.
@@ -63,14 +94,30 @@ class Settings(BaseSettings):
     # Client JWT (CDS Hooks 2.0 §Trusting CDS Clients). Clock skew tolerated on exp/iat/nbf;
     # Inferno's CDS Hooks tests use 60 s.
     jwt_leeway_seconds: int = 60
-    # A token living longer than this is refused: it bounds how long a jti must be remembered.
-    jwt_max_lifetime_seconds: int = 3600
+    # Longest token lifetime (exp - iat, plus the leeway) accepted, unless the issuer's entry
+    # sets `max_token_lifetime_seconds`. Epic signs 15-minute tokens, the sandbox 5-minute
+    # ones; a longer-lived token is a longer replay window, and this also bounds how long
+    # a jti must be remembered.
+    jwt_max_lifetime_seconds: int = 900
     # Remote JWKS: kept this long, re-read at most once per `jwks_min_refresh_seconds` when a
     # token names an unknown kid (key rotation without letting junk kids hammer the issuer).
     jwks_cache_seconds: int = 3600
     jwks_min_refresh_seconds: float = 30.0
+    # Total time for one JWKS read (connect + every byte), not per socket read: a server
+    # trickling one byte a second cannot hold it. A call also waits no longer than its
+    # own deadline (`fhir_deadline_seconds`) for it.
     jwks_fetch_timeout_seconds: float = 2.0
     jwks_max_bytes: int = 256 * 1024
+    # While an issuer's JWKS cannot be re-read, its last keys stay in use this long after
+    # the last successful read, then are dropped: long enough to ride out an outage of
+    # the EHR's key endpoint during a working day, short enough that a key the issuer
+    # withdrew in that time is not trusted into the next.
+    jwks_max_stale_seconds: int = 6 * 3600
+
+    # Feedback items stored per client (JWT issuer) in any hour; more is a 429. Each item is
+    # one clinician acting on one card, so real traffic stays far below; the limit keeps a
+    # misbehaving or compromised client from filling the database or flooding the report.
+    feedback_max_items_per_issuer_per_hour: int = 5000
 
     # SQLite waits this long for a competing writer (other workers) before giving up.
     database_busy_timeout_ms: int = 2000

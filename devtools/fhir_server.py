@@ -2,7 +2,8 @@
 
 Real HTTP on loopback: ``python -m devtools.fhir_server --port 8081``. It answers
 reads (``/Type/id``), patient searches (``/Type?patient=id``, GET or POST ``_search``)
-with paging and ``_include=…:medication``, and ``/metadata``; it can demand a bearer token, add latency, and record the
+with paging and ``_include=…:medication``, searches by id (``/Type?_id=a,b``), and
+``/metadata``; it can demand a bearer token, add latency, and record the
 Authorization headers it saw, so tests can check what the service sent.
 """
 
@@ -36,6 +37,8 @@ class FhirServerConfig:
     today: date = FIXTURE_TODAY
     seen_authorization: list[str | None] = field(default_factory=list)
     seen_paths: list[str] = field(default_factory=list)
+    in_flight: int = 0  # requests inside their delay right now
+    peak_in_flight: int = 0  # the most at once, for tests of a client's concurrency limit
 
 
 class FixtureStore:
@@ -71,7 +74,12 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
         config.seen_authorization.append(authorization)
         config.seen_paths.append(request.url.path + ("?" + request.url.query if request.url.query else ""))
         if config.delay_seconds:
-            await asyncio.sleep(config.delay_seconds)
+            config.in_flight += 1
+            config.peak_in_flight = max(config.peak_in_flight, config.in_flight)
+            try:
+                await asyncio.sleep(config.delay_seconds)
+            finally:
+                config.in_flight -= 1
         if config.required_token and authorization != f"Bearer {config.required_token}":
             return _outcome(401, "missing or wrong bearer token")
         return None
@@ -88,7 +96,11 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
         if request.method == "POST":  # FHIR search via POST {type}/_search, form-encoded
             params.update(parse_qsl((await request.body()).decode("utf-8", "replace")))
         patient = params.get("patient", "").removeprefix("Patient/")
-        found = store.by_patient.get((resource_type, patient), [])
+        if "_id" in params:  # `Medication?_id=a,b,c`: the resources with these ids, in one Bundle
+            ids = dict.fromkeys(params["_id"].split(","))
+            found = [r for i in ids if (r := store.by_id.get((resource_type, i))) is not None]
+        else:
+            found = store.by_patient.get((resource_type, patient), [])
         page = int(params.get("page", "0"))
         size = config.page_size
         chunk = found[page * size : (page + 1) * size]

@@ -65,4 +65,9 @@ def normalize_timestamp(value: str) -> str:
         raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-26T10:00:00Z") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC; 9999-12-31T23:59-01:00 after 9999
+        raise ValueError("is outside the years 0001-9999 once converted to UTC") from None
+    # isoformat, not strftime: strftime writes year 1 as "1", which would not sort as text.
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -11,13 +11,14 @@ nothing new. A batch is one transaction, committed before the endpoint answers 2
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.cards.kinds import decode_card_uuid
 from app.feedback.models import FeedbackRequest
-from app.storage.database import Database
+from app.storage.database import Database, Transaction
 
 UNATTRIBUTED = "(unattributed)"
 NO_REASON = "(no reason given)"
@@ -128,14 +129,27 @@ class FeedbackReport:
         return sum(k.total for k in self.kinds)
 
 
+class FeedbackVolumeExceeded(Exception):
+    """The issuer has sent its hourly allowance of feedback items; nothing of the batch was stored."""
+
+
 class FeedbackStore:
     def __init__(self, database: Database):
         self._database = database
 
-    def save(self, records: Sequence[FeedbackRecord]) -> int:
-        """Store a batch in one transaction; how many were new. Blocking; durable on return."""
+    def save(self, records: Sequence[FeedbackRecord], *, hourly_limit: int | None = None) -> int:
+        """Store a batch in one transaction; how many were new. Blocking; durable on return.
+
+        ``hourly_limit``: at most this many items stored per issuer (the batch's) in the
+        last hour, counted in the database so that every worker and instance agrees;
+        :class:`FeedbackVolumeExceeded` (nothing stored) if the batch would pass it.
+        """
         inserted = 0
         with self._database.transaction() as tx:
+            if hourly_limit is not None and records:
+                recent = _recent_items(tx, records[0].issuer, records[0].received_at)
+                if recent + len(records) > hourly_limit:
+                    raise FeedbackVolumeExceeded(f"{recent} items in the last hour; the limit is {hourly_limit}")
             for r in records:
                 inserted += tx.execute(
                     _INSERT,
@@ -190,6 +204,25 @@ class FeedbackStore:
         return FeedbackReport(tuple(summaries), since)
 
 
+def _recent_items(tx: Transaction, issuer: str | None, now: str) -> int:
+    """Feedback rows stored for ``issuer`` (``None``: calls without a JWT) in the hour before ``now``."""
+    hour_ago = (datetime.fromisoformat(now.removesuffix("Z")) - timedelta(hours=1)).isoformat(timespec="microseconds") + "Z"
+    if issuer is None:
+        rows = tx.fetchall("SELECT COUNT(*) FROM card_feedback WHERE issuer IS NULL AND received_at >= ?", (hour_ago,))
+    else:
+        rows = tx.fetchall("SELECT COUNT(*) FROM card_feedback WHERE issuer = ? AND received_at >= ?", (issuer, hour_ago))
+    return int(rows[0][0])
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on an operator's terminal: control and format characters
+    (ANSI escapes, bidi overrides, NUL…) removed, line breaks and tabs made spaces.
+    Clients write override reasons; they must not get to drive the terminal."""
+    return "".join(
+        " " if ch.isspace() else ch for ch in text if ch.isspace() or not unicodedata.category(ch).startswith("C")
+    )
+
+
 def format_report(report: FeedbackReport) -> str:
     """The report as a plain-text table, for ``ldn-cds feedback-report``."""
     lines = [
@@ -201,20 +234,20 @@ def format_report(report: FeedbackReport) -> str:
     if not report.kinds:
         lines.append("No feedback stored yet.")
         return "\n".join(lines)
-    width = max(len("card kind"), *(len(k.kind) for k in report.kinds))
+    width = max(len("card kind"), *(len(printable(k.kind)) for k in report.kinds))
     lines.append(f"{'card kind':<{width}}  {'feedback':>8}  {'accepted':>8}  {'overridden':>10}  {'acceptance':>10}  {'override':>8}")
     for k in report.kinds:
         lines.append(
-            f"{k.kind:<{width}}  {k.total:>8}  {k.accepted:>8}  {k.overridden:>10}  "
+            f"{printable(k.kind):<{width}}  {k.total:>8}  {k.accepted:>8}  {k.overridden:>10}  "
             f"{k.acceptance_rate:>10.1%}  {k.override_rate:>8.1%}"
         )
     lines += ["", "Top override reasons"]
     for k in report.kinds:
         if not k.top_reasons:
             continue
-        lines.append(f"  {k.kind}")
+        lines.append(f"  {printable(k.kind)}")
         for reason in k.top_reasons:
-            lines.append(f"    {reason.count:>6}  {reason.label}")
+            lines.append(f"    {reason.count:>6}  {printable(reason.label)}")
     return "\n".join(lines)
 
 

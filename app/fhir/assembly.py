@@ -2,8 +2,10 @@
 
 The only place that does I/O to the EHR. Missing prefetch keys (and keys holding
 an OperationOutcome) are read from ``fhirServer`` concurrently under one deadline;
-``null`` keys mean "no data" and are not read. What could not be read becomes a
-``DataGap`` so the cards can say what was not checked.
+``null`` keys mean "no data" and are not read. Referenced Medications are read once
+per id, in batches. Every read spends from the call's budget (requests, bytes,
+concurrency). What could not be read becomes a ``DataGap`` so the cards can say what
+was not checked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, bundle_resources
+from app.deadline import Deadline
+from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget, bundle_resources
 from app.fhir.parse import (
     Json,
     as_dict,
@@ -24,7 +27,8 @@ from app.fhir.parse import (
     medication_use,
 )
 from app.fhir.prefetch import FALLBACK_INCLUDES, PREFETCH_TEMPLATES, RECORD_KEYS, render_template
-from app.fhir.record import DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
+from app.fhir.references import readable_medication_id
+from app.fhir.record import ConditionEntry, DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
 
 T = TypeVar("T")
 
@@ -48,21 +52,31 @@ class HookData:
 class Fallback:
     client: FhirClient
     access: FhirAccess
-    deadline_seconds: float
+    deadline: Deadline  # the call's, shared with its JWKS read: reads stop when it passes
+    budget: ReadBudget  # the call's requests, bytes and concurrency, shared by every read
+    medication_batch_size: int  # Medication ids per `Medication?_id=a,b,…` search
 
 
 def _is_outcome(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
+def _usable_prefetch(value: Any) -> bool:
+    """``null`` (no data) or a resource. An OperationOutcome, or something that is not a
+    resource at all (a list, ``{"resourceType": {}}``), says nothing about the record:
+    it is read from the FHIR server instead, or reported as not read."""
+    if value is None:
+        return True
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str) and not _is_outcome(value)
+
+
 async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientRecord:
-    started = time.monotonic()
     resources: dict[str, list[Json]] = {key: [] for key in RECORD_KEYS}
     gaps: list[DataGap] = []
 
     to_fetch: dict[str, str] = {}
     for key, resource_type in RECORD_KEYS.items():
-        if key in hook.prefetch and not _is_outcome(hook.prefetch[key]):
+        if key in hook.prefetch and _usable_prefetch(hook.prefetch[key]):
             value = hook.prefetch[key]  # None: the client has no data; nothing to fetch
             resources[key] = [r for r in bundle_resources(value) if not _is_outcome(r)]
         elif fallback is None:
@@ -73,7 +87,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
     if fallback is not None and to_fetch:
         results = await _within_deadline(
             {key: _search(fallback, query, FALLBACK_INCLUDES.get(key)) for key, query in to_fetch.items()},
-            fallback.deadline_seconds,
+            fallback.deadline.remaining(),
         )
         for key, result in results.items():
             if isinstance(result, GapReason):
@@ -90,27 +104,23 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
         *hook.draft_orders,
     ]
     unresolved = {
-        medication_key(ref)
+        ref
         for resource in medication_resources
         if (ref := medication_reference(resource)) and medication_key(ref) not in medications
     }
     if unresolved and fallback is None:
         gaps.append(DataGap("Medication", GapReason.no_fhir_server))
     elif unresolved and fallback is not None:
-        remaining = fallback.deadline_seconds - (time.monotonic() - started)
-        reads = await _within_deadline(
-            {ref: fallback.client.read(fallback.access, fallback.access.url(ref)) for ref in unresolved},
-            remaining,
-        )
-        for ref, result in reads.items():
-            if isinstance(result, dict) and result.get("resourceType") == "Medication":
-                medications[ref] = result
-            else:
-                gaps.append(DataGap("Medication", GapReason.incomplete))
+        found, reasons = await _read_medications(fallback, unresolved)
+        medications.update(found)
+        gaps.extend(DataGap("Medication", reason) for reason in reasons)
 
+    turns = _Turns()
     history: list[MedicationUse] = []
     for key in _MEDICATION_KEYS:
         for resource in resources[key]:
+            if turns.due():
+                await asyncio.sleep(0)
             source = _SOURCES.get(resource.get("resourceType", ""))
             if source is not None and (use := medication_use(resource, source, medications)) is not None:
                 history.append(use)
@@ -124,17 +134,20 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
     drafts: list[MedicationUse] = []
     selected: list[MedicationUse] = []
     for resource in draft_requests:
+        if turns.due():
+            await asyncio.sleep(0)
         use = medication_use(resource, MedicationSource.request, medications, is_draft=True)
         if use is not None:
             drafts.append(use)
             if f"MedicationRequest/{resource.get('id')}" in chosen:
                 selected.append(use)
 
-    conditions = [
-        entry
-        for resource in resources["conditions"]
-        if resource.get("resourceType") == "Condition" and (entry := condition_entry(resource)) is not None
-    ]
+    conditions: list[ConditionEntry] = []
+    for resource in resources["conditions"]:
+        if turns.due():
+            await asyncio.sleep(0)
+        if resource.get("resourceType") == "Condition" and (entry := condition_entry(resource)) is not None:
+            conditions.append(entry)
     return PatientRecord(
         patient_id=hook.patient_id,
         medications=tuple(history),
@@ -149,11 +162,84 @@ async def _search(fallback: Fallback, query: str, include: str | None) -> tuple[
     """A fallback search, with ``_include`` when given; servers that refuse it are asked again without."""
     if include is not None:
         try:
-            return await fallback.client.search(fallback.access, f"{query}&_include={include}")
+            return await fallback.client.search(fallback.access, f"{query}&_include={include}", fallback.budget)
         except FhirFetchError as exc:
             if exc.reason is not GapReason.fhir_error:
                 raise
-    return await fallback.client.search(fallback.access, query)
+    return await fallback.client.search(fallback.access, query, fallback.budget)
+
+
+async def _read_medications(fallback: Fallback, references: set[str]) -> tuple[dict[str, Json], set[GapReason]]:
+    """The referenced Medications, read in batches (``Medication?_id=a,b,…``) within the call's
+    budget and deadline: by ``Medication/{id}`` key, and why any could not be read.
+
+    References that are not ``Medication/{id}`` (or that id under the same base) are
+    never requested, and count as not read.
+    """
+    ids: set[str] = set()
+    reasons: set[GapReason] = set()
+    for reference in references:
+        if (medication_id := readable_medication_id(reference, fallback.access.base_url)) is not None:
+            ids.add(medication_id)
+        else:
+            reasons.add(GapReason.incomplete)
+    ordered, size = sorted(ids), max(1, fallback.medication_batch_size)
+    batches = {str(n): ordered[start : start + size] for n, start in enumerate(range(0, len(ordered), size))}
+    results = await _within_deadline(
+        {n: _medication_batch(fallback, batch) for n, batch in batches.items()}, fallback.deadline.remaining()
+    )
+    found: dict[str, Json] = {}
+    for result in results.values():
+        if isinstance(result, GapReason):
+            reasons.add(result)
+            continue
+        for resource in result:
+            if resource.get("resourceType") == "Medication" and resource.get("id") in ids:
+                found[f"Medication/{resource['id']}"] = resource
+    if not reasons and len(found) < len(ids):
+        reasons.add(GapReason.incomplete)  # the server did not return some of them
+    return found, reasons
+
+
+async def _medication_batch(fallback: Fallback, ids: list[str]) -> list[Json]:
+    """One search for these Medication ids; a server that refuses ``_id`` lists is asked
+    id by id (still within the budget, so still bounded)."""
+    client, access, budget = fallback.client, fallback.access, fallback.budget
+    try:
+        found, _ = await client.search(access, f"Medication?_id={','.join(ids)}&_count={len(ids)}", budget)
+        return found
+    except FhirFetchError as exc:
+        if exc.reason is not GapReason.fhir_error:
+            raise
+    reads = await asyncio.gather(
+        *(client.read(access, access.url(f"Medication/{i}"), budget) for i in ids), return_exceptions=True
+    )
+    found = [r for r in reads if isinstance(r, dict)]
+    errors = [r for r in reads if isinstance(r, FhirFetchError)]
+    if errors and not found:
+        raise errors[0]  # its reason (budget, unreachable…) names the gap
+    return found
+
+
+class _Turns:
+    """When to give the event loop a turn while reading a record: every few milliseconds.
+
+    Reading one resource takes microseconds, but a record of thousands of distinct drugs
+    takes the better part of a second, during which the worker would answer nobody else
+    (``/healthz`` included). Checked per resource; costs a clock read.
+    """
+
+    _SLICE_SECONDS = 0.005
+
+    def __init__(self) -> None:
+        self._next = time.perf_counter() + self._SLICE_SECONDS
+
+    def due(self) -> bool:
+        now = time.perf_counter()
+        if now < self._next:
+            return False
+        self._next = now + self._SLICE_SECONDS
+        return True
 
 
 def _medication_index(groups: Sequence[Sequence[Json]]) -> dict[str, Json]:
@@ -169,7 +255,7 @@ def _medication_index(groups: Sequence[Sequence[Json]]) -> dict[str, Json]:
 async def _within_deadline(calls: Mapping[str, Awaitable[T]], seconds: float) -> dict[str, T | GapReason]:
     """Run all calls concurrently; whatever has not finished by the deadline is a gap."""
     tasks = {key: asyncio.ensure_future(call) for key, call in calls.items()}
-    if seconds > 0:
+    if tasks and seconds > 0:
         await asyncio.wait(tasks.values(), timeout=seconds)
     results: dict[str, T | GapReason] = {}
     for key, task in tasks.items():

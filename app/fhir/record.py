@@ -130,6 +130,7 @@ class GapReason(StrEnum):
     fhir_error = "fhir-error"
     deadline = "deadline"
     incomplete = "incomplete"  # pages or references left unread
+    budget = "budget"  # the call's cap on FHIR requests or bytes was reached
 
 
 @dataclass(frozen=True, slots=True)

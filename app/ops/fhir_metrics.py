@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError
+from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget
 from app.ops.metrics import Metrics
 
 T = TypeVar("T")
@@ -25,11 +25,11 @@ class InstrumentedFhirClient(FhirClient):
         super().__init__(http, **options)  # FhirClient's own options, passed through unchanged
         self._metrics = metrics
 
-    async def read(self, access: FhirAccess, url: str) -> dict[str, Any]:
-        return await self._observe("read", super().read(access, url))
+    async def read(self, access: FhirAccess, url: str, budget: ReadBudget) -> dict[str, Any]:
+        return await self._observe("read", super().read(access, url, budget))
 
-    async def search(self, access: FhirAccess, relative: str) -> tuple[list[dict[str, Any]], bool]:
-        resources, complete = await self._observe("search", super().search(access, relative))
+    async def search(self, access: FhirAccess, relative: str, budget: ReadBudget) -> tuple[list[dict[str, Any]], bool]:
+        resources, complete = await self._observe("search", super().search(access, relative, budget))
         if not complete:
             self._metrics.fhir_failures.labels(operation="search", reason="incomplete").inc()
         return resources, complete

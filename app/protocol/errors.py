@@ -30,9 +30,10 @@ _ISSUE_CODES = {
 class ProtocolError(Exception):
     status_code = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
+        self.headers = headers
 
 
 class BadRequest(ProtocolError):
@@ -49,6 +50,14 @@ class PayloadTooLarge(ProtocolError):
 
 class PreconditionFailed(ProtocolError):
     status_code = 412
+
+
+class RequestTimeout(ProtocolError):
+    status_code = 408
+
+
+class TooManyRequests(ProtocolError):
+    status_code = 429
 
 
 class ServiceUnavailable(ProtocolError):
@@ -105,7 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProtocolError)
     async def _protocol(_: Request, exc: ProtocolError) -> JSONResponse:
-        return error_response(exc.status_code, exc.message)
+        return error_response(exc.status_code, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.security.urls import fhir_base_problem
+
 
 class Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -34,9 +36,11 @@ class HookRequest(Lenient):
 
     @field_validator("fhirServer")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
+    def _fhir_base_url(cls, value: str | None) -> str | None:
+        # The access token goes to this URL: anything but scheme, host and path could
+        # make a URL built on it land elsewhere (fragment, query, user info, whitespace).
+        if value is not None and (problem := fhir_base_problem(value)) is not None:
+            raise ValueError(f"must be the FHIR server's base URL (http or https, host and path): it {problem}")
         return value
 
 

@@ -98,7 +98,12 @@ PRECONDITION_FAILED = _error(
     "Nothing was prefetched and there is no fhirServer this service may read (CDS Hooks 2.0 §412)"
 )
 TOO_LARGE = _error("The body is larger than CDS_MAX_REQUEST_BYTES")
-UNAVAILABLE = _error("The database (JWT replay store, feedback) cannot be reached; retry later")
+UNAVAILABLE = _error(
+    "The database (JWT replay store, feedback) cannot be reached, or the worker is at its limit of "
+    "requests in progress (Retry-After); retry later"
+)
+TIMEOUT = _error("The body did not arrive within CDS_BODY_READ_TIMEOUT_SECONDS")
+TOO_MANY = _error("The issuer has sent CDS_FEEDBACK_MAX_ITEMS_PER_ISSUER_PER_HOUR feedback items this hour (Retry-After)")
 
 
 def hook_call_responses() -> dict[int | str, dict[str, Any]]:
@@ -107,6 +112,7 @@ def hook_call_responses() -> dict[int | str, dict[str, Any]]:
         400: BAD_REQUEST,
         401: UNAUTHORIZED,
         404: NOT_FOUND,
+        408: TIMEOUT,
         412: PRECONDITION_FAILED,
         413: TOO_LARGE,
         503: UNAVAILABLE,
@@ -119,7 +125,9 @@ def feedback_responses() -> dict[int | str, dict[str, Any]]:
         400: BAD_FEEDBACK,
         401: UNAUTHORIZED,
         404: NOT_FOUND,
+        408: TIMEOUT,
         413: TOO_LARGE,
+        429: TOO_MANY,
         503: UNAVAILABLE,
     }
 

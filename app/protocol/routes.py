@@ -6,7 +6,9 @@ audience ``CDS_PUBLIC_BASE_URL`` + the path called, before reading the body.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from functools import partial
 from typing import Any, TypeVar
 
 import orjson
@@ -16,15 +18,19 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.cards.kinds import decode_card_uuid
+from app.deadline import Deadline
 from app.feedback.models import FeedbackRequest
-from app.feedback.store import feedback_records
+from app.feedback.store import FeedbackVolumeExceeded, feedback_records
 from app.fhir.assembly import Fallback
+from app.fhir.client import FhirAccess, FhirClient, ReadBudget
 from app.fhir.prefetch import PREFETCH_TEMPLATES
 from app.protocol.errors import (
     BadRequest,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     ServiceUnavailable,
+    TooManyRequests,
     describe_validation_error,
 )
 from app.protocol.fhir_trust import fhir_access
@@ -99,8 +105,14 @@ _MAX_LOGGED_HOOK_INSTANCE = 64
 )
 async def discovery(request: Request) -> JsonResponse:
     _observe(request, "discovery")
-    await authenticate(request, "/cds-services")
+    await authenticate(request, "/cds-services", call_deadline(request))
     return JsonResponse(discovery_document(request.app.state.settings))
+
+
+def call_deadline(request: Request) -> Deadline:
+    """The deadline for everything this call waits on outside the process (JWKS, FHIR),
+    counted from its arrival: EHRs give up on a call after a few seconds in total."""
+    return Deadline.after(request.app.state.settings.fhir_deadline_seconds)
 
 
 def service_or_404(service_id: str) -> CdsService:
@@ -111,16 +123,21 @@ def service_or_404(service_id: str) -> CdsService:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object: 413 past the size limit, 400 if not a JSON object."""
+    """The body as a JSON object: 413 past the size limit, 408 past the time limit, 400 if not a JSON object."""
     limit = request.app.state.settings.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
+    seconds = request.app.state.settings.body_read_timeout_seconds
+    try:
+        async with asyncio.timeout(seconds):  # a total time: a body trickled byte by byte is cut off
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise PayloadTooLarge(f"request body over {limit} bytes")
+    except TimeoutError:
+        raise RequestTimeout(f"request body not received within {seconds:g} s", headers={"Connection": "close"}) from None
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -149,7 +166,8 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
 async def invoke(request: Request) -> JsonResponse:
     service_id: str = request.path_params["service_id"]  # by hand: an unknown id is a 404 (openapi.py)
     _observe(request, "service", service_id)
-    principal = await authenticate(request, f"/cds-services/{service_id}")
+    deadline = call_deadline(request)
+    principal = await authenticate(request, f"/cds-services/{service_id}", deadline)
     service = service_or_404(service_id)
     hook_request = await read_model(request, HookRequest)
     request.state.hook_instance = hook_request.hookInstance[:_MAX_LOGGED_HOOK_INSTANCE]
@@ -157,12 +175,20 @@ async def invoke(request: Request) -> JsonResponse:
 
     state = request.app.state
     access = fhir_access(hook_request, data.patient_id, state.settings, principal)
-    fallback = (
-        Fallback(state.fhir_client, access, state.settings.fhir_deadline_seconds) if access is not None else None
-    )
+    fallback = _fallback(state.fhir_client, access, deadline, state.settings) if access is not None else None
     cards = await state.pipeline.cards(service, data, pre_r4_type, fallback)
     _count_cards(request, service, cards)
     return JsonResponse({"cards": [card.model_dump(exclude_none=True) for card in cards]})
+
+
+def _fallback(client: FhirClient, access: FhirAccess, deadline: Deadline, settings: Settings) -> Fallback:
+    """This call's reads from its FHIR server, with the call's own budget."""
+    budget = ReadBudget(
+        max_requests=settings.fhir_max_requests_per_call,
+        max_bytes=settings.fhir_max_bytes_per_call,
+        max_concurrent=settings.fhir_max_concurrent_requests_per_call,
+    )
+    return Fallback(client, access, deadline, budget, settings.fhir_medication_batch_size)
 
 
 def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> None:
@@ -184,7 +210,7 @@ async def feedback(request: Request) -> JsonResponse:
     """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
     service_id: str = request.path_params["service_id"]
     _observe(request, "feedback", service_id)
-    principal = await authenticate(request, f"/cds-services/{service_id}/feedback")
+    principal = await authenticate(request, f"/cds-services/{service_id}/feedback", call_deadline(request))
     service = service_or_404(service_id)
     parsed = await read_model(request, FeedbackRequest)
     records = feedback_records(
@@ -194,8 +220,17 @@ async def feedback(request: Request) -> JsonResponse:
         tenant=principal.tenant if principal else None,
     )
     state = request.app.state
+    limit = state.settings.feedback_max_items_per_issuer_per_hour
     try:
-        await run_in_threadpool(state.feedback_store.save, records)
+        await run_in_threadpool(partial(state.feedback_store.save, records, hourly_limit=limit))
+    except FeedbackVolumeExceeded as exc:
+        log.warning("feedback refused: hourly volume limit", extra={"service": service.id, "detail": str(exc)})
+        # The window is a rolling hour: when room frees up depends on when earlier items came.
+        # Ten minutes is a polite first wait for a client that retries.
+        raise TooManyRequests(
+            f"feedback limit reached: at most {limit} items per client per hour; retry later",
+            headers={"Retry-After": "600"},
+        ) from exc
     except DatabaseError as exc:
         log.error("feedback not stored", extra={"error": str(exc), "service": service.id})
         raise ServiceUnavailable("feedback could not be stored; retry later") from exc

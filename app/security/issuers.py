@@ -12,8 +12,10 @@ Format (deployments and tests rely on it), a JSON list of objects::
         "fhir_servers": ["https://ehr.example/fhir"],     required (may be empty): the
                                                           fhirServer values this issuer
                                                           may send; only these get read
-        "tenants": ["org-1"]                              optional: if given, the JWT
+        "tenants": ["org-1"],                             optional: if given, the JWT
                                                           "tenant" must be one of these
+        "max_token_lifetime_seconds": 300                 optional: longest exp - iat this
+                                                          issuer's tokens may have
       }
     ]
 
@@ -29,6 +31,7 @@ names the entry and the field, rather than failing a clinician's request later.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -37,14 +40,16 @@ from typing import Any
 
 from jwt import PyJWK
 
-from app.security.keys import UnusableKey, usable_keys
-from app.security.urls import normalize_url
+from app.security.keys import KeySet, SkippedKey, UnusableKey, key_id, read_jwks
+from app.security.urls import fhir_base_problem, normalize_url
 from app.settings import Environment, Settings
 
 SANDBOX_ISSUER = "https://sandbox.cds-hooks.org"
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
 
-_FIELDS = frozenset({"iss", "jwks_url", "jwks", "jku_urls", "fhir_servers", "tenants"})
+log = logging.getLogger("ldn_cds.security")
+
+_FIELDS = frozenset({"iss", "jwks_url", "jwks", "jku_urls", "fhir_servers", "tenants", "max_token_lifetime_seconds"})
 
 
 class SecurityConfigError(ValueError):
@@ -63,11 +68,15 @@ class TrustedIssuer:
     inline_keys: Mapping[str, PyJWK] = field(default_factory=dict)
     jku_urls: frozenset[str] = frozenset()  # exact strings a token's jku may carry (jwks_url included)
     tenants: frozenset[str] | None = None
+    skipped_inline_keys: tuple[SkippedKey, ...] = ()  # unusable keys of the file's "jwks", to warn about
+    max_token_lifetime_seconds: int | None = None  # longest exp - iat accepted; None: CDS_JWT_MAX_LIFETIME_SECONDS
 
     def allows_jku(self, jku: str) -> bool:
         return jku in self.jku_urls
 
     def allows_fhir_server(self, url: str) -> bool:
+        if fhir_base_problem(url) is not None:
+            return False
         normalised = normalize_url(url)
         return normalised is not None and normalised in self.fhir_servers
 
@@ -118,31 +127,56 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
     if "fhir_servers" not in entry:
         raise IssuersFileError(f"{where}: 'fhir_servers' is required (use [] for none)")
     fhir_servers = _url_list(entry["fhir_servers"], f"{where}: 'fhir_servers'")
+    for i, server in enumerate(fhir_servers):
+        if (problem := fhir_base_problem(server)) is not None:
+            raise IssuersFileError(f"{where}: 'fhir_servers'[{i}] {problem}: a FHIR base URL is scheme, host and path only")
     jwks_url = _url(entry["jwks_url"], f"{where}: 'jwks_url'") if entry.get("jwks_url") is not None else None
     jku_urls = _url_list(entry.get("jku_urls", []), f"{where}: 'jku_urls'")
-    inline: dict[str, PyJWK] = {}
+    inline = KeySet()
     if entry.get("jwks") is not None:
-        try:
-            inline = usable_keys(entry["jwks"], strict=True)
-        except UnusableKey as exc:
-            raise IssuersFileError(f"{where}: 'jwks': {exc}") from exc
-        if not inline:
-            raise IssuersFileError(f"{where}: 'jwks' has no keys")
-    if not inline and jwks_url is None and not jku_urls:
+        inline = _inline_keys(entry["jwks"], f"{where}: 'jwks'")
+    if not inline.keys and jwks_url is None and not jku_urls:
         raise IssuersFileError(f"{where}: give its keys with 'jwks', 'jwks_url' or 'jku_urls'")
     tenants = entry.get("tenants")
     if tenants is not None and (
         not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants)
     ):
         raise IssuersFileError(f"{where}: 'tenants' must be a list of non-empty strings")
+    lifetime = entry.get("max_token_lifetime_seconds")
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0):
+        raise IssuersFileError(f"{where}: 'max_token_lifetime_seconds' must be a positive whole number of seconds")
     return TrustedIssuer(
         iss=iss,
         fhir_servers=frozenset(normalize_url(u) for u in fhir_servers),  # type: ignore[misc]
         jwks_url=jwks_url,
-        inline_keys=inline,
+        inline_keys=inline.keys,
         jku_urls=frozenset(jku_urls) | ({jwks_url} if jwks_url else set()),
         tenants=frozenset(tenants) if tenants is not None else None,
+        skipped_inline_keys=inline.skipped,
+        max_token_lifetime_seconds=lifetime,
     )
+
+
+def _inline_keys(jwks: Any, where: str) -> KeySet:
+    """The operator's inline keys. Malformed ones are skipped (warned about at start-up);
+    a private key, a kid used twice, or no usable key at all stops the service."""
+    try:
+        found = read_jwks(jwks)
+    except UnusableKey as exc:
+        raise IssuersFileError(f"{where}: {exc}") from exc
+    kids: set[str] = set()
+    for jwk in jwks["keys"]:
+        kid = key_id(jwk)
+        if isinstance(jwk, dict) and "d" in jwk:
+            raise IssuersFileError(f"{where}: key {kid!r} is a private key; list only the public half")
+        if kid is not None and kid in kids:
+            raise IssuersFileError(f"{where}: kid {kid!r} appears twice")
+        if kid is not None:
+            kids.add(kid)
+    if not found.keys:
+        reasons = "; ".join(s.reason for s in found.skipped) or "the set is empty"
+        raise IssuersFileError(f"{where} has no usable key ({reasons})")
+    return found
 
 
 def load_issuers_file(path: Path) -> list[TrustedIssuer]:
@@ -170,7 +204,7 @@ def sandbox_issuer() -> TrustedIssuer:
     return TrustedIssuer(
         iss=SANDBOX_ISSUER,
         fhir_servers=frozenset(),  # development mode accepts any https or loopback server anyway
-        inline_keys=usable_keys(json.loads(text), strict=True),
+        inline_keys=read_jwks(json.loads(text)).keys,
         jku_urls=frozenset({SANDBOX_JKU}),
     )
 
@@ -195,4 +229,10 @@ def build_registry(settings: Settings) -> IssuerRegistry:
             )
     elif not any(issuer.iss == SANDBOX_ISSUER for issuer in issuers):
         issuers.append(sandbox_issuer())
+    for issuer in issuers:  # only once the whole file is accepted: a refusal stays one line
+        for skipped in issuer.skipped_inline_keys:
+            log.warning(
+                f"trusted issuer {issuer.iss!r}: inline key {skipped.kid!r} skipped: {skipped.reason}",
+                extra={"iss": issuer.iss, "kid": skipped.kid},
+            )
     return IssuerRegistry(issuers)

@@ -34,4 +34,6 @@ SCHEMA: tuple[str, ...] = (
         PRIMARY KEY (service_id, card_uuid, outcome, outcome_timestamp)
     )""",
     "CREATE INDEX IF NOT EXISTS card_feedback_kind ON card_feedback (card_kind, outcome)",
+    # The per-issuer hourly feedback limit counts recent rows of one issuer.
+    "CREATE INDEX IF NOT EXISTS card_feedback_issuer_received ON card_feedback (issuer, received_at)",
 )

@@ -195,7 +195,7 @@ def test_a_database_failure_is_a_503_never_a_false_acknowledgement(
 ) -> None:
     from app.storage.database import DatabaseError
 
-    def broken(records: object) -> int:
+    def broken(records: object, **options: object) -> int:
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(client.app.state.feedback_store, "save", broken)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.cards.kinds import CardKind, new_card_uuid
 from app.feedback.models import FeedbackRequest
-from app.feedback.store import FeedbackStore, feedback_records
+from app.feedback.store import FeedbackStore, FeedbackVolumeExceeded, feedback_records
 from app.main import create_app
 from app.security.replay import ReplayGuard
 from app.storage import SCHEMA, open_database
@@ -100,3 +100,14 @@ def test_an_unreachable_server_is_a_database_error_not_a_crash(postgres_url: str
     with pytest.raises(DatabaseError) as raised:
         db.ping()
     assert "ldn@" not in str(raised.value)  # the URL in messages carries no credentials
+
+
+def test_the_hourly_feedback_limit_counts_on_postgres_too(database: Database) -> None:
+    store = FeedbackStore(database)
+    first = feedback_records("ldn-order-select", batch(*(new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(3))), issuer=ISSUER, tenant=None)
+    assert store.save(first, hourly_limit=4) == 3
+    more = feedback_records("ldn-order-select", batch(*(new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(2))), issuer=ISSUER, tenant=None)
+    with pytest.raises(FeedbackVolumeExceeded):
+        store.save(more, hourly_limit=4)
+    anonymous = feedback_records("ldn-order-select", batch(new_card_uuid(CardKind.opioid_conflict, 1)), issuer=None, tenant=None)
+    assert store.save(anonymous, hourly_limit=4) == 1  # another client's allowance

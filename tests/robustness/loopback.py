@@ -230,6 +230,28 @@ async def _slow_endless_next(server, request, reader, writer, seen) -> bool:
     return await _endless_next(server, request, reader, writer, seen)
 
 
+async def _redirect_up(server, request, reader, writer, seen) -> bool:
+    """Redirects to the same origin but outside the base path (another tenant's FHIR base)."""
+    writer.write(_response(307, b"", extra={"Location": f"/other-tenant{request.fhir_path}"}))
+    return True
+
+
+async def _next_up(server, request, reader, writer, seen) -> bool:
+    """A searchset whose next link leaves the base path on the same origin."""
+    links = [{"relation": "next", "url": f"http://{LOOPBACK}:{server.port}/other-tenant{request.fhir_path}?page=1"}]
+    writer.write(_response(200, _empty_searchset(links)))
+    return True
+
+
+async def _fat_pages(server, request, reader, writer, seen) -> bool:
+    """Valid searchset pages of 1 MiB each (padding in an extension), each linking to one more."""
+    page = int(dict(p.split("=", 1) for p in (urlsplit(request.target).query or "").split("&") if "=" in p).get("page", 0))
+    bundle = json.loads(_empty_searchset([{"relation": "next", "url": f"{request.path}?page={page + 1}"}]))
+    bundle["extension"] = [{"url": "urn:padding", "valueString": "x" * (1024 * 1024)}]
+    writer.write(_response(200, _json(bundle)))
+    return True
+
+
 async def _next_away(server, request, reader, writer, seen) -> bool:
     links = [{"relation": "next", "url": f"http://{LOOPBACK}:{server.other_port}/ok{request.fhir_path}?page=1"}]
     writer.write(_response(200, _empty_searchset(links)))
@@ -277,6 +299,9 @@ MODES: dict[str, Handler] = {
     "endless-next": _endless_next,
     "slow-endless-next": _slow_endless_next,
     "next-away": _next_away,
+    "redirect-up": _redirect_up,
+    "fat-pages": _fat_pages,
+    "next-up": _next_up,
     "huge": _huge,
 }
 

@@ -19,7 +19,7 @@ from app.ops.development import MODE_HEADER, banner
 from app.security import issuers as issuers_module
 from app.security.issuers import SANDBOX_ISSUER, SANDBOX_JKU, TrustedIssuer, build_registry
 from app.security.jwks import JwksCache
-from app.security.keys import usable_keys
+from app.security.keys import read_jwks
 from app.settings import Settings
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 from tests.conformance import error_message
@@ -81,7 +81,7 @@ def test_a_sandbox_shaped_token_is_verified_with_the_pinned_key_without_fetching
         lambda: TrustedIssuer(
             iss=SANDBOX_ISSUER,
             fhir_servers=frozenset(),
-            inline_keys=usable_keys(jwks(stand_in), strict=True),
+            inline_keys=read_jwks(jwks(stand_in)).keys,
             jku_urls=frozenset({SANDBOX_JKU}),
         ),
     )

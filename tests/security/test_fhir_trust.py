@@ -58,7 +58,6 @@ DEVELOPMENT = Settings(env="development")
         ("http://[::1]:8081/fhir", DEVELOPMENT, None, True),
         ("http://ehr.example/fhir", DEVELOPMENT, None, False),
         ("http://169.254.169.254/latest", DEVELOPMENT, None, False),
-        ("http://user:pw@localhost/fhir", DEVELOPMENT, None, False),
     ],
 )
 def test_which_fhir_servers_may_be_read(server: str, settings: Settings, who: Principal | None, allowed: bool) -> None:

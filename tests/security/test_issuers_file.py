@@ -70,10 +70,12 @@ def test_the_documented_format_loads(tmp_path: Path) -> None:
         ([entry(fhir_servers=None)], "'fhir_servers' is required"),
         ([entry(fhir_servers="https://ehr.example/fhir")], "'fhir_servers' must be a list"),
         ([entry(fhir_servers=["ftp://ehr.example"])], "'fhir_servers'[0] must be an http(s) URL"),
+        ([entry(fhir_servers=["https://ehr.example/fhir?tenant=1"])], "'fhir_servers'[0] has a query"),
+        ([entry(fhir_servers=["https://ehr.example/fhir#@evil"])], "'fhir_servers'[0] has a fragment"),
         ([entry(jwks_url="not a url")], "'jwks_url' must be an http(s) URL"),
         ([entry(jku_urls=["javascript:alert(1)"])], "'jku_urls'[0]"),
         ([entry(jwks=None)], "give its keys with 'jwks', 'jwks_url' or 'jku_urls'"),
-        ([entry(jwks={"keys": []})], "'jwks' has no keys"),
+        ([entry(jwks={"keys": []})], "'jwks' has no usable key"),
         ([entry(jwks=[1, 2])], "must be an object with a 'keys' list"),
         ([entry(jwks={"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "h"}]})], "not usable with ES384 or RS384"),
         ([entry(jwks={"keys": [{**KEY.public_jwk, "alg": "ES256"}]})], "not ES384 or RS384"),
@@ -137,3 +139,10 @@ def test_the_cli_refuses_to_serve_with_a_clear_message(
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert "refusing to start" in error and "'iss' is required" in error
+
+
+@pytest.mark.parametrize("value", [0, -5, 1.5, "900", True])
+def test_a_max_token_lifetime_that_is_not_a_positive_whole_number_is_refused(tmp_path: Path, value: Any) -> None:
+    path = write_issuers(tmp_path, [entry(max_token_lifetime_seconds=value)])
+    with pytest.raises(IssuersFileError, match="max_token_lifetime_seconds"):
+        load_issuers_file(path)

@@ -314,11 +314,17 @@ def test_production_allows_no_browser_origin_unless_configured(secure_client: Te
     assert "access-control-allow-origin" not in response.headers
 
 
-def test_refusal_reasons_are_counted_for_operators(secure_client: TestClient, es_key: SigningKey) -> None:
-    secure_client.get("/cds-services", headers=bearer(mint(es_key, iss="https://unknown.example")))
+def test_refusals_are_counted_without_a_reason_that_would_reveal_trusted_issuers_or_kids(
+    secure_client: TestClient, es_key: SigningKey
+) -> None:
+    """/metrics is public: a reason label ("unknown-iss" vs "unknown-kid") would let anyone
+    probe which issuers and key ids are trusted, although the 401 itself is bare."""
+    secure_client.get("/cds-services", headers=bearer(mint(es_key, iss="https://unknown.example")))  # unknown iss
+    secure_client.get("/cds-services", headers=bearer(mint(es384_key("kid-nobody-has"))))  # trusted iss, unknown kid
     metrics = secure_client.get(f"http://testserver:{secure_client.app.state.settings.admin_port}/metrics").text
-    assert 'ldn_cds_auth_failures_total{reason="unknown-iss"} 1.0' in metrics
-    assert ISSUER  # the issuer itself is not a label
+    (line,) = [line for line in metrics.splitlines() if line.startswith("ldn_cds_auth_failures_total")]
+    assert line == "ldn_cds_auth_failures_total 2.0"
+    assert "reason=" not in metrics and ISSUER not in metrics and "kid-nobody-has" not in metrics
 
 
 def test_production_accepts_only_the_configured_public_url_as_aud(

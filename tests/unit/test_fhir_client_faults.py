@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError
+from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget
 from tests.support.fhir import OXYCODONE_5MG, medication_request, operation_outcome, searchset
 from tests.support.servers import closed_port_url, silent_tcp_server
 
@@ -33,7 +33,12 @@ def run(coroutine_factory, *, max_pages: int = 10, max_response_bytes: int = 1_0
 
 
 def search(query: str = QUERY, access: FhirAccess = ACCESS, **kwargs):
-    return run(lambda client: client.search(access, query), **kwargs)
+    return run(lambda client: client.search(access, query, roomy_budget()), **kwargs)
+
+
+def roomy_budget() -> ReadBudget:
+    """More than any test here needs: these tests are about faults, not limits."""
+    return ReadBudget(max_requests=1000, max_bytes=100_000_000, max_concurrent=4)
 
 
 def page(resources, next_url: str | None = None):

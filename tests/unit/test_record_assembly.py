@@ -15,8 +15,9 @@ import httpx
 import pytest
 import respx
 
+from app.deadline import Deadline
 from app.fhir.assembly import Fallback, HookData, assemble_record
-from app.fhir.client import FhirAccess, FhirClient
+from app.fhir.client import FhirAccess, FhirClient, ReadBudget
 from app.fhir.prefetch import RECORD_KEYS
 from app.fhir.record import PatientRecord
 from devtools.fhir_server import FhirServerConfig, create_fhir_app
@@ -50,6 +51,7 @@ def assemble(
     access: FhirAccess | None = FhirAccess(base_url=BASE, access_token=TOKEN),
     deadline: float = 3.0,
     max_pages: int = 10,
+    max_requests: int = 1000,
 ) -> PatientRecord:
     hook = HookData(
         patient_id=patient_id,
@@ -62,7 +64,8 @@ def assemble(
     async def main() -> PatientRecord:
         async with httpx.AsyncClient(transport=transport, timeout=2.0) as http:
             client = FhirClient(http, max_pages=max_pages, max_response_bytes=5_000_000)
-            fallback = Fallback(client, access, deadline) if access is not None else None
+            budget = ReadBudget(max_requests=max_requests, max_bytes=100_000_000, max_concurrent=4)
+            fallback = Fallback(client, access, Deadline.after(deadline), budget, 50) if access is not None else None
             return await assemble_record(hook, fallback)
 
     return asyncio.run(main())
@@ -178,7 +181,7 @@ def test_a_medication_reference_outside_the_prefetch_is_read_from_the_fhir_serve
     # The fixture FHIR server holds Medication/fen-med-fentanyl-25 (a 72-hour fentanyl patch).
     prefetch = full_prefetch([medication_request("Medication/fen-med-fentanyl-25")], patient_id="p")
     record = assemble(prefetch, patient_id="p", transport=fhir_transport, access=FIXTURE_SERVER)
-    assert "/Medication/fen-med-fentanyl-25" in fhir_config.seen_paths
+    assert fhir_config.seen_paths == ["/Medication?_id=fen-med-fentanyl-25&_count=1"]
     assert opioid_names(record)
     assert record.gaps == ()
 
@@ -265,8 +268,19 @@ def test_the_searches_run_concurrently():
 def test_a_medication_that_cannot_be_read_is_a_gap():
     prefetch = full_prefetch([medication_request("Medication/gone")], patient_id="p")
     with respx.mock(assert_all_called=False) as router:
-        router.get(f"{BASE}/Medication/gone").mock(return_value=httpx.Response(404, json=operation_outcome("not found")))
+        router.get(f"{BASE}/Medication").mock(return_value=httpx.Response(200, json=searchset([])))
         record = assemble(prefetch, patient_id="p")
+    assert "Medication" in gap_types(record)
+
+
+def test_a_medication_that_cannot_be_read_id_by_id_either_is_a_gap():
+    """A server that refuses `_id` searches is asked id by id; a 404 there is a gap too."""
+    prefetch = full_prefetch([medication_request("Medication/gone")], patient_id="p")
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{BASE}/Medication").mock(return_value=httpx.Response(400, json=operation_outcome("no _id search")))
+        single = router.get(f"{BASE}/Medication/gone").mock(return_value=httpx.Response(404, json=operation_outcome("not found")))
+        record = assemble(prefetch, patient_id="p")
+    assert single.called
     assert "Medication" in gap_types(record)
 
 
