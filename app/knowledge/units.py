@@ -31,7 +31,8 @@ _UNITS: dict[str, tuple[str, float]] = {
     **dict.fromkeys(["cap", "caps", "capsule", "capsules"], ("capsule", 1.0)),
     **dict.fromkeys(["patch", "patches"], ("patch", 1.0)),
     # "each": one piece of whatever form the product has (pharmacy systems' "EA").
-    **dict.fromkeys(["ea", "each"], ("", 1.0)),
+    # "{pill}": the CDS Hooks sandbox writes every dose in it, whatever the product's form.
+    **dict.fromkeys(["ea", "each", "pill", "pills"], ("", 1.0)),
 }
 MASS = "mg"
 VOLUME = "mL"

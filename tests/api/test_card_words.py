@@ -14,7 +14,7 @@ import pytest
 
 from app.cards.kinds import CardKind
 from app.settings import PROJECT_ROOT
-from devtools.fixtures import hook_request, scenario, scenarios
+from devtools.fixtures import hook_request, patient_resources, scenario, scenarios
 from tests.support.cards import cards_for
 from tests.support.fhir import draft_order, full_prefetch, hook_body
 from tests.support.scenarios import card_kind
@@ -72,7 +72,7 @@ ALTERED = [
     ("refractory-fibromyalgia-ldn-select", "ldn-dose-start-above-initial", {"titration_start_mg": 1.0, "titration_step_mg": 1.0}, "usually starts at 1 mg"),
     ("refractory-fibromyalgia-ldn-select", "ldn-positioning-refractory", {"reassess_after_weeks_min": 6, "reassess_after_weeks_max": 10}, "6-10 weeks at 4.5 mg"),
     ("refractory-ldn-4_5mcg-select", "ldn-dose-below-range", {"ldn_unit_error_below_mg": 0.5}, "A dose below 0.5 mg"),
-    ("not-refractory-ldn-6mg-select", "ldn-dose-above-max", {"titration_target_mg": 5.0, "ldn_max_mg": 5.0}, "maximum of 5 mg"),
+    ("not-refractory-ldn-6mg-select", "ldn-dose-above-max", {"ldn_max_mg": 5.0}, "maximum of 5 mg"),
     ("not-refractory-naltrexone-50-select", "naltrexone-standard-dose-ldn-condition", {"min_trial_weeks": 5}, "at least 5 weeks"),
     ("ldn-at-target-5w-patient-view", "ldn-reassess-due", {"reassess_after_weeks_min": 3, "reassess_after_weeks_max": 9}, "3-9 weeks"),
 ]  # fmt: skip
@@ -81,3 +81,35 @@ ALTERED = [
 @pytest.mark.parametrize(("name", "kind", "clinical", "expected"), ALTERED, ids=[f"{a[1]}: {a[3]}" for a in ALTERED])
 def test_cards_quote_the_numbers_of_the_settings_in_force(make_client, name, kind, clinical, expected):
     assert expected in card_of(make_client(clinical=clinical), name, kind)
+
+
+SANDBOX_TABLET = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1483744",
+                              "display": "naltrexone hydrochloride 50 MG Oral Tablet"}]}  # fmt: skip
+
+
+def _refractory_patient_ordering(api, order: dict[str, Any]) -> list[dict[str, Any]]:
+    resources = patient_resources("no-opioids-fibromyalgia-refractory")
+    body = hook_body("order-select", [order], prefetch=full_prefetch(resources))
+    return cards_for(api, body)
+
+
+def test_the_sandboxs_pill_dose_of_the_50_mg_tablet_reads_as_50_mg(api):
+    # The CDS Hooks sandbox writes every dose as 1 {pill}; read as one tablet, it is 50 mg.
+    pill = {"value": 1, "system": "http://unitsofmeasure.org", "code": "{pill}"}
+    order = draft_order(SANDBOX_TABLET, dosageInstruction=[
+        {"doseAndRate": [{"doseQuantity": pill}], "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}])  # fmt: skip
+    kinds = [card_kind(c) for c in _refractory_patient_ordering(api, order)]
+    assert kinds == ["naltrexone-standard-dose-ldn-condition"]
+
+
+def test_a_titration_whose_last_step_passes_50_mg_is_not_called_below_it(api):
+    steps = [
+        {"sequence": i + 1, "doseAndRate": [{"doseQuantity": {"value": mg, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}],
+         "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", **({"boundsDuration": {"value": 2, "code": "wk"}} if i == 0 else {})}}}
+        for i, mg in enumerate([1.5, 60])
+    ]  # fmt: skip
+    order = draft_order({"text": "Naltrexone 1.5 mg capsule (compounded)"}, dosageInstruction=steps)
+    cards = [c for c in _refractory_patient_ordering(api, order) if card_kind(c) == "ldn-dose-above-max"]
+    assert len(cards) == 1
+    text = cards[0]["summary"] + cards[0]["detail"]
+    assert "60 mg" in text and "below" not in text

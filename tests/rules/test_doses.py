@@ -88,6 +88,10 @@ CASES = [
     ("'2 x 1.5 mg capsule' beside the dose it makes", CAPSULE_1_5MG, dosage(text="Take 3 mg (2 x 1.5 mg capsule) at bedtime"), [], 3.0, None),
     ("a one-line titration sig", CAPSULE_1_5MG, dosage(text="1.5 mg x2 wk, then 3 mg x2 wk, then 4.5 mg"), [], None, "several doses"),
     ("4.5 cc of a 1 mg/mL suspension", SUSPENSION_1MG_ML, dosage(quantity(4.5, "cc")), [], 4.5, None),
+    # The CDS Hooks sandbox writes every dose as {pill}: one piece of whatever the product is.
+    ("1 {pill} of the 50 mg tablet (sandbox)", TABLET_50MG, dosage(quantity(1, "{pill}", "{pill}")), [], 50.0, None),
+    ("3 {pill} of 1.5 mg capsules", CAPSULE_1_5MG, dosage(quantity(3, "{pill}", "{pill}")), [], 4.5, None),
+    ("1 {pill} of a liquid is no amount", SUSPENSION_1MG_ML, dosage(quantity(1, "{pill}", "{pill}")), [], None, "cannot be combined"),
 ]  # fmt: skip
 
 
