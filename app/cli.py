@@ -74,6 +74,7 @@ def _check_configuration() -> Settings:
     from pydantic import ValidationError
 
     from app.cards.templates import TemplateError, load_templates
+    from app.security.deployment_secret import load_deployment_secret
     from app.security.issuers import SecurityConfigError, build_registry
     from app.settings import Settings
     from app.storage import DatabaseError, DatabaseUrlError
@@ -83,6 +84,7 @@ def _check_configuration() -> Settings:
         build_registry(settings)
         load_templates(settings.cards_dir)
         _check_database(settings)
+        load_deployment_secret(settings)
         return settings
     except ValidationError as exc:
         _refuse(f"invalid CDS_* environment setting: {exc.errors()[0].get('loc')}: {exc.errors()[0].get('msg')}")

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.cards.templates import load_templates
+from app.feedback.identity import CardIdentity
 from app.feedback.store import FeedbackStore
 from app.ops.development import MODE_HEADER, MODE_VALUE, DevelopmentHeader, issuer_warnings
 from app.ops.docs import api_app
@@ -25,6 +26,7 @@ from app.ops.ports import PortSurfaces, metrics_on_api_port
 from app.ops.routes import router as ops_router
 from app.protocol.errors import OperationOutcomeCORSMiddleware, install_error_handlers
 from app.protocol.routes import router
+from app.security.deployment_secret import load_deployment_secret
 from app.security.auth import Authenticator, audience_bases
 from app.security.issuers import build_registry
 from app.security.jwks import JwksCache
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     templates = load_templates(settings.cards_dir)
     registry = build_registry(settings)
     database = open_database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    secret = load_deployment_secret(settings)
     metrics = Metrics()
 
     @asynccontextmanager
@@ -107,7 +110,15 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
     app.state.database = database
     app.state.feedback_store = FeedbackStore(database)
     app.state.metrics = metrics
-    app.state.pipeline = Pipeline(settings=settings, templates=templates, today=today)
+    app.state.identity = CardIdentity(
+        database,
+        ttl_days=settings.issued_card_ttl_days,
+        snooze_days=settings.snooze_days,
+        snooze_days_default=settings.snooze_days_default,
+    )
+    app.state.pipeline = Pipeline(
+        settings=settings, templates=templates, today=today, identity=app.state.identity, secret=secret
+    )
     # Browser clients (the sandbox) preflight with OPTIONS and no JWT: CORS answers before
     # any route, so authentication never sees a preflight.
     cors_origins = settings.cors_origins

@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.clinical_settings import ClinicalSettings
@@ -138,6 +138,32 @@ class Settings(BaseSettings):
     api_docs: bool | None = None
     # Development mode listens on loopback only; CDS_ALLOW_INSECURE_DEV_ON_NETWORK=1 lifts that.
     allow_insecure_dev_on_network: bool = False
+
+    # Card identity and snoozing (README "Card identity"). Keys the HMAC that stands in for a
+    # patient in the database; required in production, the same on every instance.
+    deployment_secret: SecretStr | None = None
+    # Where development keeps what it generates (the development deployment secret). Unset:
+    # the SQLite database's folder (so one data folder holds both), else the working directory.
+    data_dir: Path | None = None
+    # A card this deployment issued can get feedback for this long (EHRs send it within minutes).
+    issued_card_ttl_days: int = Field(default=30, ge=1)
+    # After a clinician accepts or overrides an info card, its topic stays quiet for that patient
+    # this many days. Warnings and critical cards are never snoozed. Per topic; this service's
+    # defaults: long for "LDN may be an option", short for a titration step (the next one is new).
+    snooze_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "ldn-candidate": 180,
+            "ldn-step-due": 14,
+            "ldn-reassess-due": 28,
+            "ldn-positioning-refractory": 90,
+            "ldn-positioning-not-refractory": 90,
+            "ldn-positioning-not-assessed": 90,
+            "ldn-positioning-off-label": 90,
+            "ldn-dose-start-above-initial": 30,
+            "naltrexone-dose-unknown": 7,
+        }
+    )
+    snooze_days_default: int = Field(default=30, ge=1)
 
     @property
     def api_docs_enabled(self) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.cards.kinds import CardKind, new_card_uuid
+from app.cards.kinds import CardKind
 from app.cards.templates import CardTexts
 from app.cards.timeline_text import blockade_line, blockade_until, day_text, is_oral, opioid_line
 from app.cards.titration_order import titration_order
@@ -66,7 +68,6 @@ _DOSE_KIND = {
 class RenderContext:
     texts: CardTexts
     clinical: ClinicalSettings
-    service_number: int
     patient_id: str
 
     def numbers(self) -> dict[str, Any]:
@@ -229,7 +230,7 @@ class _Renderer:
         merged = {**self.numbers, **values}
         links = list({link.url: link for link in [*template.links, *extra_links]}.values())
         return Card(
-            uuid=self.uuid(kind),
+            uuid=self.uuid(),
             summary=_summary(template.summary, merged),
             detail=_unwrap(template.detail.format_map(merged)) or None,
             indicator=template.indicator,
@@ -240,8 +241,9 @@ class _Renderer:
             links=links or None,
         )
 
-    def uuid(self, kind: CardKind) -> str:
-        return new_card_uuid(kind, self.ctx.service_number)
+    @staticmethod
+    def uuid() -> str:
+        return str(uuid.uuid4())  # unique per card and suggestion; feedback finds cards in card identity
 
     # --- suggestions -------------------------------------------------------------
 
@@ -250,7 +252,7 @@ class _Renderer:
         if text is None or order.reference is None:
             return None
         action = Action(type="delete", description=text.action, resourceId=order.reference)
-        return [Suggestion(label=text.label, uuid=self.uuid(kind), actions=[action])]
+        return [Suggestion(label=text.label, uuid=self.uuid(), actions=[action])]
 
     def titration(
         self, kind: CardKind, replacing: MedicationUse | None, diagnoses: Sequence[ConditionEntry]
@@ -269,7 +271,7 @@ class _Renderer:
         else:
             action = Action(type="create", description=wording["create_description"], resource=order)
             label = wording["create_label"]
-        return [Suggestion(label=label.format_map(self.numbers), uuid=self.uuid(kind), isRecommended=True, actions=[action])]
+        return [Suggestion(label=label.format_map(self.numbers), uuid=self.uuid(), isRecommended=True, actions=[action])]
 
     # --- evidence ----------------------------------------------------------------
 

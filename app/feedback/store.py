@@ -1,8 +1,8 @@
 """Feedback rows in the database, and the per-card-kind report built from them.
 
-Attribution needs no lookup table of cards sent: a card's uuid encodes its kind and
-the service that issued it (``app/cards/kinds.py``), and is decoded when the feedback
-arrives. A uuid we did not issue is still stored, as unattributed.
+Feedback is accepted only for cards this deployment issued (``app/feedback/identity.py``),
+so every row is attributed to its card's topic (the rule behind the card). Rows stored
+before card identity existed may be unattributed; the report says so.
 
 Idempotent: the key is (service, card, outcome, outcomeTimestamp); a retried POST inserts
 nothing new. A batch is one transaction, committed before the endpoint answers 2xx.
@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from app.cards.kinds import decode_card_uuid
 from app.feedback.models import FeedbackRequest
 from app.storage.database import Database, Transaction
 
@@ -46,14 +45,15 @@ def feedback_records(
     service_id: str,
     body: FeedbackRequest,
     *,
+    topics: Mapping[str, str],
     issuer: str | None,
     tenant: str | None,
     now: datetime | None = None,
 ) -> list[FeedbackRecord]:
+    """One row per item; ``topics``: card uuid -> the topic the card was issued with."""
     received_at = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     records = []
     for item in body.feedback:
-        decoded = decode_card_uuid(item.card)
         reason = item.overrideReason.reason if item.overrideReason else None
         records.append(
             FeedbackRecord(
@@ -61,8 +61,8 @@ def feedback_records(
                 card_uuid=item.card,
                 outcome=item.outcome,
                 outcome_timestamp=item.outcomeTimestamp,
-                card_kind=decoded[0].slug if decoded else None,
-                card_service_number=decoded[1] if decoded else None,
+                card_kind=topics.get(item.card),
+                card_service_number=None,  # kept for rows from before card identity
                 accepted_suggestions=json.dumps([s.id for s in item.acceptedSuggestions])
                 if item.acceptedSuggestions
                 else None,

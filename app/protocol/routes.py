@@ -17,7 +17,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.cards.kinds import decode_card_uuid
 from app.deadline import Deadline
 from app.feedback.models import FeedbackRequest
 from app.feedback.store import FeedbackVolumeExceeded, feedback_records
@@ -176,7 +175,7 @@ async def invoke(request: Request) -> JsonResponse:
     state = request.app.state
     access = fhir_access(hook_request, data.patient_id, state.settings, principal)
     fallback = _fallback(state.fhir_client, access, deadline, state.settings) if access is not None else None
-    cards = await state.pipeline.cards(service, data, pre_r4_type, fallback)
+    cards = await state.pipeline.cards(service, data, pre_r4_type, fallback, principal)
     _count_cards(request, service, cards)
     return JsonResponse({"cards": [card.model_dump(exclude_none=True) for card in cards]})
 
@@ -195,8 +194,7 @@ def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> No
     request.state.cards = len(cards)
     counter = request.app.state.metrics.cards
     for card in cards:
-        decoded = decode_card_uuid(card.uuid)
-        kind = decoded[0].slug if decoded else "unknown"
+        kind = card.source.topic.code if card.source.topic else "unknown"
         counter.labels(service=service.id, kind=kind, indicator=card.indicator).inc()
 
 
@@ -213,16 +211,30 @@ async def feedback(request: Request) -> JsonResponse:
     principal = await authenticate(request, f"/cds-services/{service_id}/feedback", call_deadline(request))
     service = service_or_404(service_id)
     parsed = await read_model(request, FeedbackRequest)
+    issuer = principal.iss if principal else None
+    state = request.app.state
+    try:
+        issued = await run_in_threadpool(state.identity.issued, [item.card for item in parsed.feedback])
+    except DatabaseError as exc:
+        raise ServiceUnavailable("feedback could not be checked; retry later") from exc
+    # Only cards this deployment issued, by this service, to this client: feedback cannot be
+    # invented for cards nobody saw, nor sent about another EHR's cards.
+    for item in parsed.feedback:
+        card = issued.get(item.card)
+        if card is None or card.issuer != issuer or card.service_id != service.id:
+            raise BadRequest(f"feedback for card {item.card[:64]}: not a card this service issued to this client, or expired")
     records = feedback_records(
         service.id,
         parsed,
-        issuer=principal.iss if principal else None,
+        topics={uuid: card.topic for uuid, card in issued.items()},
+        issuer=issuer,
         tenant=principal.tenant if principal else None,
     )
-    state = request.app.state
     limit = state.settings.feedback_max_items_per_issuer_per_hour
     try:
         await run_in_threadpool(partial(state.feedback_store.save, records, hourly_limit=limit))
+        # Accepted or overridden advice stays quiet for that patient (info cards only).
+        await run_in_threadpool(state.identity.snooze, [issued[item.card] for item in parsed.feedback])
     except FeedbackVolumeExceeded as exc:
         log.warning("feedback refused: hourly volume limit", extra={"service": service.id, "detail": str(exc)})
         # The window is a rolling hour: when room frees up depends on when earlier items came.

@@ -19,6 +19,5 @@ class CdsService:
     hook: str
     title: str
     description: str
-    number: int  # stable, encoded in card uuids for feedback attribution; never reuse
     rules: Rules
     needs_draft_orders: bool

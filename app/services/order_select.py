@@ -12,7 +12,6 @@ SERVICE = CdsService(
         "(precipitated withdrawal, blocked analgesia), naltrexone that would block an opioid, "
         "checks the naltrexone dose and says where low-dose naltrexone stands for this patient."
     ),
-    number=1,
     rules=order_findings,
     needs_draft_orders=True,
 )

@@ -11,7 +11,6 @@ SERVICE = CdsService(
         "At signing: flags naltrexone ordered despite recent or current opioid use or opioid "
         "dependence on record, and opioids ordered while naltrexone blocks them; checks the dose."
     ),
-    number=2,
     rules=order_findings,
     needs_draft_orders=True,
 )

@@ -11,7 +11,6 @@ SERVICE = CdsService(
         "When a chart is opened: low-dose naltrexone titration steps and reassessment when due, "
         "opioid exposure while on naltrexone, and LDN as a third/fourth-line option for refractory patients."
     ),
-    number=3,
     rules=patient_view_findings,
     needs_draft_orders=False,
 )

@@ -36,4 +36,24 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS card_feedback_kind ON card_feedback (card_kind, outcome)",
     # The per-issuer hourly feedback limit counts recent rows of one issuer.
     "CREATE INDEX IF NOT EXISTS card_feedback_issuer_received ON card_feedback (issuer, received_at)",
+    # One row per card this deployment issued: what feedback may be about. The patient is only
+    # an HMAC under the deployment secret (never an identifier); rows expire.
+    """CREATE TABLE IF NOT EXISTS issued_card (
+        card_uuid TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        indicator TEXT NOT NULL,
+        issuer TEXT,
+        patient_key TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS issued_card_expires_at ON issued_card (expires_at)",
+    # A topic a clinician accepted or overrode for a patient: quiet until `until` (epoch seconds).
+    """CREATE TABLE IF NOT EXISTS topic_snooze (
+        patient_key TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        until BIGINT NOT NULL,
+        PRIMARY KEY (patient_key, topic)
+    )""",
+    "CREATE INDEX IF NOT EXISTS topic_snooze_until ON topic_snooze (until)",
 )

@@ -83,7 +83,7 @@ def test_every_card_kind_has_a_long_input_case():
 
 
 def _render(kind: CardKind) -> str:
-    (card,) = render_cards([LONG_FINDINGS[kind]], RenderContext(TEXTS, CLINICAL, 1, "p"), max_cards=4)
+    (card,) = render_cards([LONG_FINDINGS[kind]], RenderContext(TEXTS, CLINICAL, "p"), max_cards=4)
     return card.summary
 
 
@@ -108,5 +108,5 @@ def _words(text: str) -> list[str]:
 
 
 def test_a_long_list_is_shortened_at_item_boundaries():
-    (card,) = render_cards([LONG_FINDINGS[CardKind.opioid_conflict]], RenderContext(TEXTS, CLINICAL, 1, "p"), max_cards=4)
+    (card,) = render_cards([LONG_FINDINGS[CardKind.opioid_conflict]], RenderContext(TEXTS, CLINICAL, "p"), max_cards=4)
     assert re.search(r"\((oxycodone|[a-z]+)(, [a-z]+)* \+\d+ more\)|\(10 opioids\)", card.summary), card.summary

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.cards.kinds import CardKind, new_card_uuid
 from app.cli import main as cli_main
 from tests.ops.server_process import serve
+from tests.support.cards import issued_card
 
 FEEDBACK = "/cds-services/ldn-order-select/feedback"
 
@@ -45,8 +45,8 @@ def test_every_acknowledged_feedback_survives_sigkill_and_a_restart(
         def send_until_killed() -> None:
             with httpx.Client(base_url=server.base_url, timeout=5) as http:
                 while not stop.is_set():
-                    card = new_card_uuid(CardKind.opioid_conflict, 1)
                     try:
+                        card = issued_card(http)["uuid"]  # feedback is accepted for issued cards only
                         response = http.post(FEEDBACK, json={"feedback": [item(card)]})
                     except httpx.HTTPError:
                         return  # the server died under us

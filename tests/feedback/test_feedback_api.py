@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cards.kinds import CardKind, new_card_uuid
 from app.cli import main as cli_main
 from app.settings import Settings
 from devtools.fixtures import hook_request, scenario
 from tests.conformance import error_message
+from tests.support.cards import issued_card
 
 SERVICE = "/cds-services/ldn-order-select"
 FEEDBACK = SERVICE + "/feedback"
@@ -58,7 +58,7 @@ def test_feedback_on_a_real_card_is_stored_attributed_to_its_kind_and_service(
     assert response.json() == {"received": 1}
     (row,) = rows(settings)
     assert row["card_kind"] == "opioid-conflict"
-    assert row["service_id"] == "ldn-order-select" and row["card_service_number"] is not None
+    assert row["service_id"] == "ldn-order-select"
     assert row["override_code"] == reason["code"] and row["override_comment"] == "stopped last month"
     assert row["outcome_timestamp"] == "2026-11-26T10:15:00.520000Z"
 
@@ -73,8 +73,8 @@ def test_accepted_feedback_keeps_the_accepted_suggestions(
     assert row["outcome"] == "accepted" and json.loads(row["accepted_suggestions"]) == [suggestion]
 
 
-def test_feedback_is_idempotent(client: TestClient, settings: Settings) -> None:
-    card = new_card_uuid(CardKind.opioid_conflict, 1)
+def test_feedback_is_idempotent(client: TestClient, settings: Settings, conflict_card: dict[str, Any]) -> None:
+    card = conflict_card["uuid"]
     body = {"feedback": [overridden(card, "patient-not-taking-opioid")]}
     for _ in range(3):
         assert client.post(FEEDBACK, json=body).status_code == 200
@@ -85,7 +85,7 @@ def test_feedback_is_idempotent(client: TestClient, settings: Settings) -> None:
 
 
 def test_a_batch_may_mix_outcomes_and_hook_instances(client: TestClient, settings: Settings) -> None:
-    cards = [new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(3)]
+    cards = [issued_card(client)["uuid"] for _ in range(3)]
     body = {
         "feedback": [
             overridden(cards[0]),
@@ -97,10 +97,24 @@ def test_a_batch_may_mix_outcomes_and_hook_instances(client: TestClient, setting
     assert len(rows(settings)) == 3
 
 
-def test_a_card_uuid_we_did_not_issue_is_kept_as_unattributed(client: TestClient, settings: Settings) -> None:
-    assert client.post(FEEDBACK, json={"feedback": [overridden("not-one-of-ours")]}).status_code == 200
-    (row,) = rows(settings)
-    assert row["card_kind"] is None
+@pytest.mark.parametrize("card", ["not-one-of-ours", "0b2ec0b5-1d1e-4d53-9a4c-1f6f3a0e8b11"])
+def test_feedback_on_a_card_this_service_did_not_issue_is_refused(client: TestClient, settings: Settings, card: str) -> None:
+    response = client.post(FEEDBACK, json={"feedback": [overridden(card)]})
+    assert response.status_code == 400
+    assert "not a card this service issued" in error_message(response.json())
+    assert rows(settings) == []
+
+
+def test_one_unknown_card_refuses_the_whole_batch(client: TestClient, settings: Settings, conflict_card: dict[str, Any]) -> None:
+    body = {"feedback": [overridden(conflict_card["uuid"]), overridden("0b2ec0b5-1d1e-4d53-9a4c-1f6f3a0e8b11")]}
+    assert client.post(FEEDBACK, json=body).status_code == 400
+    assert rows(settings) == []
+
+
+def test_feedback_must_come_to_the_service_that_issued_the_card(client: TestClient, settings: Settings, conflict_card: dict[str, Any]) -> None:
+    response = client.post("/cds-services/ldn-order-sign/feedback", json={"feedback": [overridden(conflict_card["uuid"])]})
+    assert response.status_code == 400
+    assert rows(settings) == []
 
 
 @pytest.mark.parametrize(
@@ -137,7 +151,7 @@ def test_invalid_json_is_a_400_and_an_unknown_service_a_404(client: TestClient) 
 
 def test_the_sandbox_feedback_shape_is_accepted(client: TestClient) -> None:
     """The sandbox sends reason with code (+system) only, no display, no userComment."""
-    item = {"card": new_card_uuid(CardKind.opioid_conflict, 1), "outcome": "overridden",
+    item = {"card": issued_card(client)["uuid"], "outcome": "overridden",
             "overrideReason": {"reason": {"code": "patient-not-taking-opioid"}}, "outcomeTimestamp": "2026-11-26T10:15:00.123Z"}
     assert client.post(FEEDBACK, json={"feedback": [item]}).status_code == 200
 
@@ -145,18 +159,18 @@ def test_the_sandbox_feedback_shape_is_accepted(client: TestClient) -> None:
 def test_feedback_report_prints_rates_per_card_kind_and_top_override_reasons(
     client: TestClient, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def post(kind: CardKind, outcome: str, code: str | None = None, n: int = 1) -> None:
+    def post(kind: str, outcome: str, code: str | None = None, n: int = 1) -> None:
         for i in range(n):
-            card = new_card_uuid(kind, 1)
+            card = issued_card(client, kind)["uuid"]
             item = overridden(card, code) if outcome == "overridden" else {
                 "card": card, "outcome": "accepted", "acceptedSuggestions": [{"id": "s"}], "outcomeTimestamp": WHEN}
             assert client.post(FEEDBACK, json={"feedback": [item]}).status_code == 200
 
-    post(CardKind.opioid_conflict, "accepted", n=1)
-    post(CardKind.opioid_conflict, "overridden", "patient-not-taking-opioid", n=2)
-    post(CardKind.opioid_conflict, "overridden", "specialist-supervised", n=1)
-    post(CardKind.opioid_conflict, "overridden", None, n=1)
-    post(CardKind.naltrexone_blocks_opioid, "accepted", n=2)
+    post("opioid-conflict", "accepted", n=1)
+    post("opioid-conflict", "overridden", "patient-not-taking-opioid", n=2)
+    post("opioid-conflict", "overridden", "specialist-supervised", n=1)
+    post("opioid-conflict", "overridden", None, n=1)
+    post("naltrexone-blocks-opioid", "accepted", n=2)
 
     assert cli_main_exit(["feedback-report", "--database-url", settings.database_url]) == 0
     text = capsys.readouterr().out
@@ -191,7 +205,7 @@ def cli_main_exit(argv: list[str]) -> int:
 
 
 def test_a_database_failure_is_a_503_never_a_false_acknowledgement(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, conflict_card: dict[str, Any]
 ) -> None:
     from app.storage.database import DatabaseError
 
@@ -199,6 +213,6 @@ def test_a_database_failure_is_a_503_never_a_false_acknowledgement(
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(client.app.state.feedback_store, "save", broken)
-    response = client.post(FEEDBACK, json={"feedback": [overridden("c")]})
+    response = client.post(FEEDBACK, json={"feedback": [overridden(conflict_card["uuid"])]})
     assert response.status_code == 503
     assert error_message(response.json()) == "feedback could not be stored; retry later"

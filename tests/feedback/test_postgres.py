@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cards.kinds import CardKind, new_card_uuid
 from app.feedback.models import FeedbackRequest
 from app.feedback.store import FeedbackStore, FeedbackVolumeExceeded, feedback_records
 from app.main import create_app
 from app.security.replay import ReplayGuard
 from app.storage import SCHEMA, open_database
 from app.storage.database import Database, DatabaseError, PostgresDatabase
-from devtools.fixtures import FIXTURE_TODAY
+from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 from tests.security.support import ISSUER, bearer, es384_key, jwks, mint, production_settings, write_issuers
 
 
@@ -30,8 +29,19 @@ def database(postgres_url: str) -> Iterator[Database]:
     with db.transaction() as tx:
         tx.execute("DELETE FROM card_feedback")
         tx.execute("DELETE FROM jwt_replay")
+        tx.execute("DELETE FROM issued_card")
+        tx.execute("DELETE FROM topic_snooze")
     yield db
     db.close()
+
+
+def new_cards(n: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(n)]
+
+
+def records_for(cards: list[str], issuer: str | None) -> list:
+    """Feedback rows for opioid-conflict cards (the route looks the topic up in card identity)."""
+    return feedback_records("ldn-order-select", batch(*cards), topics=dict.fromkeys(cards, "opioid-conflict"), issuer=issuer, tenant=None)
 
 
 def batch(*cards: str) -> FeedbackRequest:
@@ -43,8 +53,7 @@ def batch(*cards: str) -> FeedbackRequest:
 
 def test_feedback_is_stored_once_and_reported(database: Database) -> None:
     store = FeedbackStore(database)
-    cards = [new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(3)]
-    records = feedback_records("ldn-order-select", batch(*cards), issuer=ISSUER, tenant=None)
+    records = records_for(new_cards(3), ISSUER)
     assert store.save(records) == 3
     assert store.save(records) == 0  # a retried POST changes nothing
     (kind,) = store.report().kinds
@@ -54,7 +63,7 @@ def test_feedback_is_stored_once_and_reported(database: Database) -> None:
 
 def test_concurrent_identical_feedback_from_many_threads_is_one_row(database: Database) -> None:
     store = FeedbackStore(database)
-    records = feedback_records("ldn-order-select", batch(new_card_uuid(CardKind.opioid_conflict, 1)), issuer=None, tenant=None)
+    records = records_for(new_cards(1), None)
     with ThreadPoolExecutor(8) as pool:
         inserted = list(pool.map(lambda _: store.save(records), range(16)))
     assert sum(inserted) == 1
@@ -84,13 +93,24 @@ def test_two_production_app_instances_on_one_postgres_share_replay_state_and_fee
         token = mint(key)
         assert first.get("/cds-services", headers=bearer(token)).status_code == 200
         assert second.get("/cds-services", headers=bearer(token)).status_code == 401
-        path = "/cds-services/ldn-order-select/feedback"
-        body = {"feedback": [{"card": new_card_uuid(CardKind.opioid_conflict, 1), "outcome": "overridden",
-                              "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
+        # A card issued by one instance gets its feedback through the other.
+        select = "/cds-services/ldn-order-select"
+        answer = first.post(select, json=hook_request(scenario("oxycodone-active-ldn-select")), headers=bearer(mint(key, select)))
+        card = next(c for c in answer.json()["cards"] if c["indicator"] == "critical")
+        path = select + "/feedback"
+        body = {"feedback": [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
         assert first.post(path, json=body, headers=bearer(mint(key, path))).status_code == 200
         assert second.post(path, json=body, headers=bearer(mint(key, path))).status_code == 200
+
+        # An info card overridden through one instance is snoozed on the other.
+        view = "/cds-services/ldn-patient-view"
+        chart = hook_request(scenario("refractory-fibromyalgia-patient-view"))
+        (candidate,) = first.post(view, json=chart, headers=bearer(mint(key, view))).json()["cards"]
+        override = {"feedback": [{"card": candidate["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
+        assert second.post(view + "/feedback", json=override, headers=bearer(mint(key, view + "/feedback"))).status_code == 200
+        assert first.post(view, json=chart, headers=bearer(mint(key, view))).json()["cards"] == []
     with database.transaction() as tx:
-        assert tx.fetchall("SELECT issuer, card_kind FROM card_feedback") == [(ISSUER, "opioid-conflict")]
+        assert tx.fetchall("SELECT issuer, card_kind FROM card_feedback WHERE service_id = 'ldn-order-select'") == [(ISSUER, "opioid-conflict")]
 
 
 def test_an_unreachable_server_is_a_database_error_not_a_crash(postgres_url: str) -> None:
@@ -104,10 +124,10 @@ def test_an_unreachable_server_is_a_database_error_not_a_crash(postgres_url: str
 
 def test_the_hourly_feedback_limit_counts_on_postgres_too(database: Database) -> None:
     store = FeedbackStore(database)
-    first = feedback_records("ldn-order-select", batch(*(new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(3))), issuer=ISSUER, tenant=None)
+    first = records_for(new_cards(3), ISSUER)
     assert store.save(first, hourly_limit=4) == 3
-    more = feedback_records("ldn-order-select", batch(*(new_card_uuid(CardKind.opioid_conflict, 1) for _ in range(2))), issuer=ISSUER, tenant=None)
+    more = records_for(new_cards(2), ISSUER)
     with pytest.raises(FeedbackVolumeExceeded):
         store.save(more, hourly_limit=4)
-    anonymous = feedback_records("ldn-order-select", batch(new_card_uuid(CardKind.opioid_conflict, 1)), issuer=None, tenant=None)
+    anonymous = records_for(new_cards(1), None)
     assert store.save(anonymous, hourly_limit=4) == 1  # another client's allowance

@@ -33,7 +33,7 @@ import pytest
 from devtools.fhir_server import FhirServerConfig
 from devtools.fixtures import hook_request, scenario
 from tests.conformance import assert_conformant_response
-from tests.security.support import BASE_URL, bearer, es384_key, jwks, mint, write_issuers
+from tests.security.support import BASE_URL, DEPLOYMENT_SECRET, bearer, es384_key, jwks, mint, write_issuers
 from tests.support.cards import conflict_cards
 from tests.support.fhir_server import FhirServer, fhir_server_running
 from tests.support.servers import LOOPBACK, PROJECT_ROOT, free_port
@@ -160,7 +160,7 @@ def start(image: str, workdir: Path, fhir: FhirServer, key, *extra: str) -> Cont
     issuers.chmod(0o644)
     run(
         "podman", "run", "--detach", "--name", name, *RUN, *extra,
-        "--env", f"CDS_PUBLIC_BASE_URL={BASE_URL}",
+        "--env", f"CDS_PUBLIC_BASE_URL={BASE_URL}", "--env", f"CDS_DEPLOYMENT_SECRET={DEPLOYMENT_SECRET}",
         "--env", f"PORT={port}", "--env", f"CDS_ADMIN_PORT={admin_port}",
         "--volume", f"{issuers}:/etc/ldn-cds/trusted-issuers.json:ro",
         image,

@@ -22,7 +22,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.conformance import error_message
 from tests.ops.server_process import serve
-from tests.security.support import ADMIN_PORT, BASE_URL, ISSUER, bearer, es384_key, jwks, mint, write_issuers
+from tests.security.support import ADMIN_PORT, BASE_URL, DEPLOYMENT_SECRET, ISSUER, bearer, es384_key, jwks, mint, write_issuers
 from tests.support.servers import LOOPBACK, free_port
 
 KEY = es384_key()
@@ -87,6 +87,7 @@ def production_env(tmp_path: Path, admin_port: int) -> dict[str, str]:
         "CDS_TRUSTED_ISSUERS_FILE": str(issuers),
         "CDS_DATABASE_URL": f"sqlite:///{tmp_path}/cds.db",
         "CDS_ADMIN_PORT": str(admin_port),
+        "CDS_DEPLOYMENT_SECRET": DEPLOYMENT_SECRET,
     }
 
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cards.kinds import CardKind, new_card_uuid
 from app.storage.database import DatabaseError
 from devtools.fhir_server import create_fhir_app
 from devtools.fixtures import hook_request, scenario
 from tests.conformance import error_message
 from tests.security.support import asgi_server
+from tests.support.cards import issued_card
 from tests.support.servers import free_port
 
 SERVICE = "/cds-services/ldn-order-select"
@@ -85,7 +85,7 @@ def test_fhir_fallback_calls_and_failures_are_counted(client: TestClient) -> Non
 
 
 def test_feedback_and_auth_failures_are_counted(client: TestClient) -> None:
-    card = new_card_uuid(CardKind.opioid_conflict, 1)
+    card = issued_card(client)["uuid"]
     item = {"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}
     client.post(SERVICE + "/feedback", json={"feedback": [item]})
     client.get("/cds-services", headers={"Authorization": "Bearer nonsense"})

@@ -179,7 +179,9 @@ def test_a_real_worker_abandons_slow_reads_and_stays_responsive(tmp_path, fhir):
         for mode, (status, seconds, cards) in zip(modes, results):
             assert status == 200
             assert [s for s in cards if s.startswith(UNCHECKED_PREFIX)], (mode, cards)
-            assert seconds < ANSWER_WITHIN + 1.0, f"{mode}: {seconds:.2f} s under concurrency"
+            # 24 concurrent calls on a 2-core machine that may be busy (CI): 2 s of slack still
+            # tells an abandoned read (deadline) from one waited out (HOLD_SECONDS, 8 s).
+            assert seconds < ANSWER_WITHIN + 2.0, f"{mode}: {seconds:.2f} s under concurrency"
 
         # Every held connection was hung up by the service soon after its deadline.
         time.sleep(0.3)

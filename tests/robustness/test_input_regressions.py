@@ -7,7 +7,7 @@ import pytest
 
 from tests.robustness.support import UNCHECKED_PREFIX, base_request, entries, judge, post, summaries
 from tests.conformance import error_message
-from tests.support.cards import CONFLICT_PREFIX
+from tests.support.cards import CONFLICT_PREFIX, issued_card
 
 SELECT = "ldn-order-select"
 FEEDBACK = f"/cds-services/{SELECT}/feedback"
@@ -29,8 +29,9 @@ def test_a_feedback_timestamp_outside_the_representable_years_is_a_400_naming_it
 
 
 def test_feedback_timestamps_at_the_edges_of_the_years_are_stored(service):
+    card = issued_card(service)["uuid"]
     for timestamp in ("0001-01-01T00:00:00-01:00", "9999-12-31T23:59:59+01:00"):
-        item = {"card": "c", "outcome": "overridden", "outcomeTimestamp": timestamp}
+        item = {"card": card, "outcome": "overridden", "outcomeTimestamp": timestamp}
         assert service.post(FEEDBACK, json={"feedback": [item]}).status_code == 200, timestamp
 
 

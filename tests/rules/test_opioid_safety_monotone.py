@@ -13,7 +13,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.cards.kinds import decode_card_uuid
 from app.cards.render import RenderContext, render_cards
 from app.cards.templates import load_templates
 from app.clinical_settings import ClinicalSettings
@@ -96,11 +95,10 @@ def opioid_safety(resources: list[dict[str, Any]]) -> tuple[int, set[str]]:
     """(highest opioid-safety concern, opioids named by those cards) for an LDN order."""
     ldn = draft_order(LDN_TEXT_ONLY, id="ldn-draft")
     record = record_of(resources, drafts=[ldn])
-    cards = render_cards(order_findings(record, TODAY, CLINICAL), RenderContext(TEXTS, CLINICAL, 1, record.patient_id), max_cards=4)
+    cards = render_cards(order_findings(record, TODAY, CLINICAL), RenderContext(TEXTS, CLINICAL, record.patient_id), max_cards=4)
     concern, named = 0, set()
     for card in cards:
-        decoded = decode_card_uuid(card.uuid)
-        level = SAFETY.get(decoded[0].slug, 0) if decoded else 0
+        level = SAFETY.get(card.source.topic.code, 0) if card.source.topic else 0
         if level:
             concern = max(concern, level)
             # The records the card lists, one "- **name** (...)" line each (not the advice text).

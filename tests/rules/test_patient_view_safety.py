@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from app.cards.kinds import decode_card_uuid
 from devtools.fixtures import hook_request, scenario
 from tests.conformance import assert_conformant_response
 
@@ -20,7 +19,7 @@ OXYCODONE_REQUEST = {
 
 
 def _kinds(cards):
-    return [decode_card_uuid(c["uuid"])[0].slug for c in cards]
+    return [c["source"]["topic"]["code"] for c in cards]
 
 
 def test_patient_on_ldn_with_an_active_opioid_gets_one_critical_card(client):

@@ -15,7 +15,7 @@ from app.settings import PROJECT_ROOT
 
 TEXTS = load_templates(PROJECT_ROOT / "cards")
 WORDING = TEXTS.titration
-VALUES = RenderContext(TEXTS, ClinicalSettings(), 1, "p1").numbers()
+VALUES = RenderContext(TEXTS, ClinicalSettings(), "p1").numbers()
 FIBROMYALGIA = ConditionEntry(
     "c1", "Fibromyalgia", frozenset({ConditionKind.fibromyalgia}), active=True,
     codings=(("http://hl7.org/fhir/sid/icd-10-cm", "M79.7", "Fibromyalgia"),),
@@ -70,7 +70,7 @@ def test_the_order_is_complete_enough_to_sign():
 
 def test_the_compounded_strength_is_a_setting():
     clinical = ClinicalSettings(titration_compounded_strength_mg=0.5)
-    values = RenderContext(TEXTS, clinical, 1, "p1").numbers()
+    values = RenderContext(TEXTS, clinical, "p1").numbers()
     order = titration_order("p1", clinical, WORDING, values)
     assert order["medicationCodeableConcept"]["text"].startswith("Naltrexone 0.5 mg capsule")
     assert order["dispenseRequest"]["quantity"]["value"] == (3 + 6) * 14

@@ -113,6 +113,10 @@ def write_issuers(directory: Path, entries: list[dict[str, Any]]) -> Path:
     return path
 
 
+# Production refuses to start without one; any 32+ characters do for tests.
+DEPLOYMENT_SECRET = "test-deployment-secret-0123456789abcdef"
+
+
 def production_settings(directory: Path, issuers_file: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "production",
@@ -121,6 +125,7 @@ def production_settings(directory: Path, issuers_file: Path, **overrides: Any) -
         "database_url": f"sqlite:///{directory}/cds.db",
         "jwks_min_refresh_seconds": 3600,  # tests that rotate keys lower it
         "admin_port": ADMIN_PORT,
+        "deployment_secret": DEPLOYMENT_SECRET,
     }
     values.update(overrides)
     return Settings(**values)

@@ -62,3 +62,18 @@ def not_checked_cards(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def card_text(card: dict[str, Any]) -> str:
     return f"{card['summary']}\n{card.get('detail', '')}"
+
+
+# A scenario whose order-select answer holds one card of each of these kinds.
+_SCENARIO_FOR_KIND = {
+    "opioid-conflict": "oxycodone-active-ldn-select",
+    "naltrexone-blocks-opioid": "vivitrol-given-10d-oxycodone-select",
+}
+
+
+def issued_card(client: Poster, kind: str = "opioid-conflict") -> dict[str, Any]:
+    """A card the service really issued (feedback is accepted only for those), from its order-select."""
+    from devtools.fixtures import hook_request, scenario  # noqa: PLC0415 - keeps this module light
+
+    cards = cards_for(client, hook_request(scenario(_SCENARIO_FOR_KIND[kind])), "ldn-order-select")
+    return next(card for card in cards if card["source"]["topic"]["code"] == kind)
