@@ -1,4 +1,4 @@
-"""The exposure-in-time model, row by row of the README's status table.
+"""The exposure-in-time model, row by row of the status table in docs/clinical-rules.md.
 
 Every case is a real FHIR resource, read by the real parser, with its last possible
 day of use worked out by hand. Each by-dates case is then judged at the boundaries

@@ -47,7 +47,7 @@ from tests.security.support import (
     write_issuers,
 )
 
-# The README's own example key: "x" and "y" are placeholders, not coordinates.
+# The example key of docs/deployment.md's issuers file: "x" and "y" are placeholders, not coordinates.
 PLACEHOLDER_KEY = {"kty": "EC", "crv": "P-384", "kid": "2024-1", "x": "…", "y": "…", "alg": "ES384", "use": "sig"}
 
 
@@ -104,7 +104,7 @@ def test_something_that_is_not_a_jwk_set_is_refused_as_a_whole(value: Any) -> No
 
 
 def readme_example(tmp_path: Path, jwks_url: str) -> Path:
-    """The README's issuers-file example as written (its placeholder key included)."""
+    """docs/deployment.md's issuers-file example as written (its placeholder key included)."""
     return write_issuers(tmp_path, [
         {"iss": "https://ehr.example.org/cds-client", "jwks_url": jwks_url, "fhir_servers": ["https://ehr.example.org/fhir/r4"]},
         {"iss": "https://partner.example.net", "jwks": {"keys": [PLACEHOLDER_KEY]}, "fhir_servers": []},
