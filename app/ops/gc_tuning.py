@@ -4,7 +4,7 @@ A hook request of a heavy patient parses into ~100,000 short-lived containers, f
 by reference counting. With CPython's default thresholds that allocation triggers
 many collections, and each full collection rescans every long-lived object loaded at
 start-up (terminology tables, card texts, compiled patterns). Measured in-process on a
-2,000-resource order-select: worst case 163 -> 104 ms, p50 81 -> 63 ms (see README).
+2,000-resource order-select: worst case 163 -> 104 ms, p50 81 -> 63 ms (measured when this was added; bench/ does not rerun it).
 """
 
 from __future__ import annotations

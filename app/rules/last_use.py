@@ -38,7 +38,7 @@ class StatusMeaning(StrEnum):
 
 
 _CURRENT, _BY_DATES, _NEVER = StatusMeaning.current, StatusMeaning.by_dates, StatusMeaning.never
-# The README's "Current opioid exposure" table, as implemented.
+# The "Current opioid exposure" table of docs/clinical-rules.md, as implemented.
 STATUS_MEANING: dict[MedicationSource, dict[str, StatusMeaning]] = {
     MedicationSource.request: {
         "active": _CURRENT, "on-hold": _CURRENT, "draft": _CURRENT, "unknown": _CURRENT,
