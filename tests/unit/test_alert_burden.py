@@ -1,5 +1,5 @@
-"""The alert-burden benchmark's population (``bench/population.py``): the mix is exact, the
-build deterministic, and nothing in it invents a code."""
+"""The alert-burden benchmark's population and its count of returns (``bench/population.py``,
+``bench/alert_burden.py``): the mix is exact, the build deterministic, and nothing in it invents a code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from bench.alert_burden import Override, Returns
 from bench.population import FIXTURES, LDN_STAGES, population
 from devtools.fixtures import ROOT, patient_slugs
 
@@ -64,3 +65,15 @@ def test_population_is_deterministic_and_uses_only_fixture_codes() -> None:
         known |= _codings(orjson.loads(path.read_bytes()))
     used = set().union(*(_codings(list(p.resources)) for p in first))
     assert used <= known, used - known
+
+
+def test_returns_count_inside_the_snooze_period_only() -> None:
+    returns = Returns()
+    returns.add(Override("p1", "ldn-candidate", day=7, snooze_days=30))
+    returns.see("p1", 7, {"ldn-candidate"})  # the call that showed it: not a return
+    returns.see("p1", 14, {"ldn-candidate"})  # back after 7 days: inside
+    returns.see("p1", 28, set())  # inside, not shown
+    returns.see("p1", 56, {"ldn-candidate"})  # 49 days on: after the period
+    returns.see("p2", 14, {"ldn-candidate"})  # another patient
+    assert (returns.in_window_calls, returns.returned, returns.after_expiry) == (2, 1, 1)
+    assert returns.overrides[0].later_in_window == 2 and returns.overrides[0].returned_in_window == 1
