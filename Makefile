@@ -58,6 +58,7 @@ clean:
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.alert_burden
 
 fuzz: $(VENV)/.installed-test
 	LDN_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/robustness -m fuzz -p no:randomly
