@@ -59,6 +59,7 @@ clean:
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.alert_burden
+	$(BIN)/python -m bench.identity
 
 fuzz: $(VENV)/.installed-test
 	LDN_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/robustness -m fuzz -p no:randomly

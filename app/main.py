@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -44,7 +45,14 @@ DEVELOPMENT_WARNING = (
 )
 
 
-def create_app(settings: Settings | None = None, *, today: Callable[[], date] = date.today) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    today: Callable[[], date] = date.today,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """The service. ``today`` dates the clinical rules; ``clock`` (epoch seconds) times card
+    identity and snoozes. Tests and benchmarks move both to simulate days passing."""
     settings = settings or get_settings()
     quiet_sensitive_loggers()
     # Fail at start-up, not on a patient: card wording, issuers file and database URL.
@@ -115,6 +123,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] = 
         ttl_days=settings.issued_card_ttl_days,
         snooze_days=settings.snooze_days,
         snooze_days_default=settings.snooze_days_default,
+        clock=clock,
     )
     app.state.pipeline = Pipeline(
         settings=settings, templates=templates, today=today, identity=app.state.identity, secret=secret

@@ -16,7 +16,7 @@ Time: the records stay as they were on day 0 and the service's clock moves (``cr
 titration step falls due, a reassessment window opens and closes, an opioid supply runs
 out. Feedback is dated on the same clock, and day 0 is the real date, so a snooze measured
 from either the feedback's ``outcomeTimestamp`` or the time it was received sees the
-same days pass; a snooze store that keeps wall time is moved along too (``follow_clock``).
+same days pass; the snooze clock is moved with it (``create_app(clock=…)``).
 
 Feedback: every second info card shown on patient-view (in call order, so a fixed share)
 is overridden through ``POST /cds-services/ldn-patient-view/feedback`` right after the
@@ -83,24 +83,6 @@ class Clock:
     def seconds(self) -> float:
         """Wall time moved on by ``offset`` days: for a service part that keeps time in seconds."""
         return time.time() + self.offset * 86_400
-
-
-def follow_clock(app: Any, clock: Clock) -> str:
-    """Make the card-identity store's snooze clock (wall time) follow the service's clock, if it has one.
-
-    ``create_app`` takes ``today`` for the rules, but the snooze (``app.state.identity``) reads
-    ``time.time()``: left alone, every snooze would outlast the whole run (56 days pass in
-    seconds), hiding any topic that should come back once its period is over. There is no public
-    hook, so the bench replaces the store's private ``_clock``; it says so in the results.
-    """
-    identity = getattr(app.state, "identity", None)
-    if identity is None or not hasattr(identity, "_clock"):
-        return "The service keeps no separate snooze clock."
-    identity._clock = clock.seconds
-    return (
-        "The snooze store's wall clock (`app.state.identity._clock`, no public hook) was moved with the "
-        "service's clock, so snoozes run out on the simulated days."
-    )
 
 
 @dataclass
@@ -216,8 +198,9 @@ async def run(
 
     settings = Settings(env="development", database_url=f"sqlite:///{tmp}/burden-{'feedback' if feedback else 'none'}.db")
     clock = Clock(day0)
-    app = create_app(settings, today=clock)
-    clock_note = follow_clock(app, clock)
+    # The rules' "today" and the snooze clock both move with the simulated day.
+    app = create_app(settings, today=clock, clock=clock.seconds)
+    clock_note = "The service's date and its snooze clock both follow the simulated day (`create_app(today=…, clock=…)`)."
     calls: list[Call] = []
     returns = Returns()
     info_shown = 0
