@@ -25,8 +25,8 @@ from app.ops.metrics import Metrics
 from app.ops.observe import RequestObserver
 from app.ops.ports import PortSurfaces, metrics_on_api_port
 from app.ops.routes import router as ops_router
-from app.protocol.errors import OperationOutcomeCORSMiddleware, install_error_handlers
-from app.protocol.routes import router
+from app.cds.errors import OperationOutcomeCORSMiddleware, install_error_handlers
+from app.api.routes import router
 from app.security.deployment_secret import load_deployment_secret
 from app.security.auth import Authenticator, audience_bases
 from app.security.issuers import build_registry
@@ -61,6 +61,13 @@ def create_app(
     database = open_database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
     secret = load_deployment_secret(settings)
     metrics = Metrics()
+    identity = CardIdentity(
+        database,
+        ttl_days=settings.issued_card_ttl_days,
+        snooze_days=settings.snooze_days,
+        snooze_days_default=settings.snooze_days_default,
+        clock=clock,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,11 +90,19 @@ def create_app(
             httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http,
             httpx.AsyncClient(timeout=jwks_timeout, follow_redirects=False) as jwks_http,
         ):
-            app.state.fhir_client = InstrumentedFhirClient(
+            fhir_client = InstrumentedFhirClient(
                 http,
                 max_pages=settings.fhir_max_pages,
                 max_response_bytes=settings.fhir_max_response_bytes,
                 metrics=metrics,
+            )
+            app.state.pipeline = Pipeline(
+                settings=settings,
+                templates=templates,
+                today=today,
+                identity=identity,
+                secret=secret,
+                fhir_client=fhir_client,
             )
             app.state.authenticator = Authenticator(
                 registry,
@@ -118,16 +133,7 @@ def create_app(
     app.state.database = database
     app.state.feedback_store = FeedbackStore(database)
     app.state.metrics = metrics
-    app.state.identity = CardIdentity(
-        database,
-        ttl_days=settings.issued_card_ttl_days,
-        snooze_days=settings.snooze_days,
-        snooze_days_default=settings.snooze_days_default,
-        clock=clock,
-    )
-    app.state.pipeline = Pipeline(
-        settings=settings, templates=templates, today=today, identity=app.state.identity, secret=secret
-    )
+    app.state.identity = identity
     # Browser clients (the sandbox) preflight with OPTIONS and no JWT: CORS answers before
     # any route, so authentication never sees a preflight.
     cors_origins = settings.cors_origins

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app.feedback.identity import CardIdentity
 from app.main import create_app
-from app.protocol.models import Card
+from app.cds.models import Card
 from app.security.deployment_secret import patient_key
 from app.settings import Settings
 from bench.asgi import AsgiDriver

@@ -122,23 +122,20 @@ async def _time_calls(call: Callable[[], Any], *, iterations: int, max_seconds: 
 
 
 def _pipeline_call(app: Any, service_id: str, body: bytes) -> Callable[[], Any] | None:
-    """Record assembly -> rules -> cards alone, through the app's own objects (None if they moved)."""
-    try:
-        from app.protocol.hook_context import hook_data
-        from app.protocol.models import HookRequest
-        from app.services import SERVICES
+    """Record assembly -> rules -> cards -> card identity alone, through the app's own objects."""
+    from app.api.hook_context import hook_data
+    from app.cds.models import HookRequest
+    from app.deadline import Deadline
+    from app.services.catalog import SERVICES
 
-        service = SERVICES[service_id]
-        data, pre_r4 = hook_data(service, HookRequest.model_validate(orjson.loads(body)))
-        pipeline = app.state.pipeline
+    service = SERVICES[service_id]
+    data = hook_data(service, HookRequest.model_validate(orjson.loads(body)))
+    pipeline = app.state.pipeline
 
-        async def call() -> Any:
-            return await pipeline.cards(service, data, pre_r4, None)
+    async def call() -> Any:
+        return await pipeline.cards(service, data, None, Deadline.after(5.0))
 
-        return call
-    except Exception as exc:  # an internal API changed: the request timing still stands
-        print(f"  (pipeline-only timing unavailable: {type(exc).__name__}: {exc})")
-        return None
+    return call
 
 
 async def _in_process(app: Any, rows: list[Row], bodies: dict[tuple[str, str], bytes], quick: bool) -> None:

@@ -1,4 +1,4 @@
-"""Write ``app/protocol/openapi_examples.json``: the request and response examples of ``/openapi.json``.
+"""Write ``app/api/openapi_examples.json``: the request and response examples of ``/openapi.json``.
 
 Built from a fixture scenario, dated as the fixtures are, and answered by the service itself
 in-process. ``tests/api/test_openapi.py`` checks that the file is what this builds and that
@@ -18,13 +18,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.protocol.openapi import EXAMPLES_FILE
+from app.api.openapi import EXAMPLES_FILE
 from app.settings import Settings
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 
 SCENARIO = "oxycodone-active-ldn-select"
 SERVICE = "ldn-order-select"
-TARGET = Path(__file__).resolve().parent.parent / "app" / "protocol" / EXAMPLES_FILE
+TARGET = Path(__file__).resolve().parent.parent / "app" / "api" / EXAMPLES_FILE
 
 
 def example_request() -> dict[str, Any]:

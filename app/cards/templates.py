@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from app.cards.kinds import CardKind
 from app.knowledge.conditions import ConditionKind
-from app.protocol.models import Coding, Link, Source
+from app.cds.models import Coding, Link, Source
 
 # The project's two code systems. Fixed URIs, never derived from where the service is deployed,
 # so an EHR can group, suppress and report cards by rule across deployments.

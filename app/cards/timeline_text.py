@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.fhir.record import MedicationSource, MedicationUse
+from app.domain.record import MedicationSource, MedicationUse
 from app.knowledge.medications import NaltrexoneProduct, OpioidClass
 from app.rules.exposure import Exposure
 from app.rules.last_use import Certainty, EndBasis, Level, LastUse

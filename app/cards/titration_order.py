@@ -14,7 +14,7 @@ from typing import Any
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import ConditionEntry
+from app.domain.record import ConditionEntry
 from app.knowledge.dose import format_mg
 from app.knowledge.terminology import RXNORM, UCUM
 

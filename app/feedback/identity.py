@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from app.protocol.models import Card
+from app.cds.models import Card
 from app.storage.database import Database
 
 _SWEEP_EVERY_SECONDS = 60.0

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from app.protocol.models import Lenient
+from app.cds.models import Lenient
 
 MAX_ITEMS = 100
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.cds.models import FhirAuthorization
 from app.deadline import Deadline
 from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget, bundle_resources
 from app.fhir.parse import (
@@ -28,7 +29,7 @@ from app.fhir.parse import (
 )
 from app.fhir.prefetch import FALLBACK_INCLUDES, PREFETCH_TEMPLATES, RECORD_KEYS, render_template
 from app.fhir.references import readable_medication_id
-from app.fhir.record import ConditionEntry, DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
+from app.domain.record import ConditionEntry, DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
 
 T = TypeVar("T")
 
@@ -39,13 +40,16 @@ _MEDICATION_KEYS = ("medicationRequests", "medicationStatements", "medicationDis
 
 @dataclass(frozen=True, slots=True)
 class HookData:
-    """What assembly needs from a hook call, already checked by the protocol layer."""
+    """A hook call as the pipeline needs it, already checked by the API layer."""
 
     patient_id: str
     context: Mapping[str, str]  # primitive context fields, for template tokens
     prefetch: Mapping[str, Any]
     draft_orders: Sequence[Json] = ()  # the resources of context.draftOrders
     selections: Sequence[str] = ()  # "MedicationRequest/id" the clinician is acting on
+    pre_r4_type: str | None = None  # a pre-R4 order type the client sent (DSTU2 "MedicationOrder")
+    fhir_server: str | None = None  # the call's fhirServer, a plain base URL (checked)
+    fhir_authorization: FhirAuthorization | None = None
 
 
 @dataclass(frozen=True, slots=True)

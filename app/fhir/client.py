@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
-from app.fhir.record import GapReason
+from app.domain.record import GapReason
 from app.security.urls import is_under_base
 
 _ACCEPT = "application/fhir+json, application/json;q=0.9"

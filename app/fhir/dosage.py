@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.fhir.record import DailyUse, DoseStep
+from app.domain.record import DailyUse, DoseStep
 from app.fhir.values import as_dict, as_list, as_str, duration_days, number
 from app.knowledge.dose import mass_doses_in_text, plausible_mg, unit_dose_in_text
 from app.knowledge.strength import Strength

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from app.fhir.dosage import daily_use, dose_steps
-from app.fhir.record import ConditionEntry, MedicationSource, MedicationUse, SupplyFacts
+from app.domain.record import ConditionEntry, MedicationSource, MedicationUse, SupplyFacts
 from app.fhir.values import Json, as_dict, as_list, as_str, duration_days, number, parse_date
 from app.knowledge.conditions import classify_condition, condition_display, in_remission
 from app.knowledge.medications import NOT_A_KNOWN_DRUG, NaltrexoneProduct, classify_medication, is_injectable

@@ -17,7 +17,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.protocol.errors import error_body
+from app.cds.errors import error_body
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 

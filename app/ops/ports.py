@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.protocol.errors import error_response
+from app.cds.errors import error_response
 from app.settings import Environment, Settings
 
 ADMIN_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from app.protocol.errors import error_response
+from app.cds.errors import error_response
 from app.storage.database import DatabaseError
 
 router = APIRouter(include_in_schema=False)

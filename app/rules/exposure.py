@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationUse, PatientRecord
+from app.domain.record import MedicationUse, PatientRecord
 from app.knowledge.medications import NaltrexoneProduct, OpioidClass
 from app.rules.last_use import Judgement, Level, judge
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from app.fhir.record import ConditionEntry, DataGap, MedicationUse
+from app.domain.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass
 from app.knowledge.therapies import Line

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from enum import IntEnum, StrEnum
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationSource, MedicationUse, SupplyFacts
+from app.domain.record import MedicationSource, MedicationUse, SupplyFacts
 from app.knowledge.medications import Depot, NaltrexoneProduct
 from app.knowledge.strength import Strength
 from app.knowledge.units import MASS, Amount, same_unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import PatientRecord
+from app.domain.record import PatientRecord
 from app.rules.exposure import certain, naltrexone_blockades, opioid_exposures, uncertain
 from app.rules.findings import Finding, NaltrexoneBlocksOpioid, OpioidConflict, OpioidStatusUnchecked
 

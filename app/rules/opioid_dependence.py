@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import ConditionEntry, PatientRecord
+from app.domain.record import ConditionEntry, PatientRecord
 from app.knowledge.conditions import ConditionKind
 from app.rules.exposure import certain, naltrexone_blockades
 from app.rules.findings import OpioidDependenceOnRecord

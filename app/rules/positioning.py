@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import ConditionEntry, MedicationUse, PatientRecord
+from app.domain.record import ConditionEntry, MedicationUse, PatientRecord
 from app.knowledge.conditions import LDN_STUDIED_CONDITIONS, ConditionKind
 from app.knowledge.therapies import Line, StandardCare, TherapyClass, standard_care
 from app.rules.findings import LdnPositioning, Stance

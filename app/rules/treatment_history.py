@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationUse, PatientRecord
+from app.domain.record import MedicationUse, PatientRecord
 from app.knowledge.therapies import TherapyClass, says_failed, therapy_class
 from app.rules.last_use import Certainty, EndBasis, StatusMeaning, last_use
 

@@ -23,7 +23,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from app.deadline import Deadline
-from app.protocol.errors import ServiceUnavailable, Unauthorized
+from app.cds.errors import ServiceUnavailable, Unauthorized
 from app.security.issuers import IssuerRegistry, TrustedIssuer
 from app.security.jwks import JwksCache
 from app.security.keys import ALLOWED_ALGORITHMS

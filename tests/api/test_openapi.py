@@ -15,7 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app.main import create_app
-from app.services import SERVICES
+from app.services.catalog import SERVICES
 from app.settings import Settings
 from devtools import openapi_examples
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario

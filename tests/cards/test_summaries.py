@@ -13,7 +13,7 @@ from app.cards.kinds import CardKind
 from app.cards.render import MAX_SUMMARY, RenderContext, render_cards
 from app.cards.templates import load_templates
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import ConditionEntry, DataGap, GapReason
+from app.domain.record import ConditionEntry, DataGap, GapReason
 from app.knowledge.conditions import LDN_STUDIED_CONDITIONS, ConditionKind
 from app.knowledge.dose import DoseClass
 from app.knowledge.therapies import TherapyClass

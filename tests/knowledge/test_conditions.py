@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.fhir.record import ConditionEntry, PatientRecord
+from app.domain.record import ConditionEntry, PatientRecord
 from app.knowledge.conditions import ConditionKind, classify_condition, in_remission
 from app.knowledge.terminology import ICD10CM, SNOMED
 

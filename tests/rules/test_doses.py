@@ -15,7 +15,7 @@ from app.cards.titration_order import titration_order
 from app.clinical_settings import ClinicalSettings
 from app.knowledge.dose import DoseClass, classify_naltrexone_dose, dose_mg_from_text
 from app.knowledge.medications import NaltrexoneProduct
-from app.rules.ldn import dose_class
+from app.rules.ldn_history import dose_class
 from app.settings import PROJECT_ROOT
 from tests.support.fhir import UCUM, concept, draft_order, medication
 from tests.support.records import record_of
@@ -193,7 +193,7 @@ def test_the_dose_reader_reads_the_services_own_titration_order():
 def _concern(record_resources, order):
     from datetime import date
 
-    from app.rules.dosing import dose_concern
+    from app.rules.dose_concern import dose_concern
 
     record = record_of(record_resources, drafts=[order])
     return dose_concern(record, record.selected_orders[0], date(2026, 11, 26), CLINICAL, titration_allowed=True)

@@ -8,7 +8,7 @@ import pytest
 
 from app.clinical_settings import ClinicalSettings
 from app.rules.findings import LdnReassessmentDue, LdnStepDue
-from app.rules.ldn_followup import patient_view_findings
+from app.rules.follow_up import patient_view_findings
 from tests.support.fhir import UCUM, concept, medication_request
 from tests.support.records import record_of
 

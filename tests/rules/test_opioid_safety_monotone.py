@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from app.cards.render import RenderContext, render_cards
 from app.cards.templates import load_templates
 from app.clinical_settings import ClinicalSettings
-from app.rules.ldn_orders import order_findings
+from app.rules.order_findings import order_findings
 from app.rules.last_use import STATUS_MEANING
 from app.settings import PROJECT_ROOT
 from tests.support.fhir import LDN_TEXT_ONLY, METHADONE_LIQUID, OXYCODONE_5MG, TRAMADOL_50MG, UCUM, concept, draft_order

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from app.cards.render import MAX_SUMMARY, RenderContext, render_cards
 from app.cards.templates import load_templates
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import (
+from app.domain.record import (
     ConditionEntry,
     DailyUse,
     DataGap,
@@ -25,8 +25,8 @@ from app.knowledge.conditions import ConditionKind
 from app.knowledge.medications import classify_medication
 from app.knowledge.strength import Strength
 from app.knowledge.units import Amount
-from app.rules.ldn_followup import patient_view_findings
-from app.rules.ldn_orders import order_findings
+from app.rules.follow_up import patient_view_findings
+from app.rules.order_findings import order_findings
 from app.settings import PROJECT_ROOT
 
 TEXTS = load_templates(PROJECT_ROOT / "cards")

@@ -9,7 +9,7 @@ from app.cards.render import RenderContext
 from app.cards.templates import load_templates
 from app.cards.titration_order import titration_doses, titration_order
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import ConditionEntry
+from app.domain.record import ConditionEntry
 from app.knowledge.conditions import ConditionKind
 from app.settings import PROJECT_ROOT
 

@@ -140,8 +140,8 @@ def test_every_development_response_says_development_mode(client: TestClient, mo
         async def cards(self, *args: object) -> None:
             raise RuntimeError("a bug")
 
-    monkeypatch.setattr(client.app.state, "pipeline", BrokenPipeline())
     with TestClient(client.app, raise_server_exceptions=False) as unguarded:
+        monkeypatch.setattr(client.app.state, "pipeline", BrokenPipeline())  # after the lifespan built the real one
         crashed = unguarded.post("/cds-services/ldn-patient-view", json=hook_request(scenario("crps-patient-view")))
     assert crashed.status_code == 500 and crashed.headers.get(MODE_HEADER) == "development"
     assert "a bug" not in crashed.text

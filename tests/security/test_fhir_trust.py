@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.protocol.fhir_trust import fhir_access
-from app.protocol.models import HookRequest
+from app.security.fhir_trust import fhir_access
+from app.cds.models import FhirAuthorization, HookRequest
 from app.security.auth import Principal
 from app.security.issuers import TrustedIssuer
 from app.settings import Settings
@@ -25,6 +25,12 @@ SERVICE = "/cds-services/ldn-order-select"
 def principal(*servers: str) -> Principal:
     issuer = TrustedIssuer(iss=ISSUER, fhir_servers=frozenset(servers), jku_urls=frozenset())
     return Principal(issuer=issuer, tenant=None)
+
+
+def call_for(server: str, *, patient: str | None = "p1") -> tuple[str | None, FhirAuthorization | None]:
+    """(fhirServer, fhirAuthorization) of a hook call, as the pipeline passes them on."""
+    request = request_for(server, patient=patient)
+    return request.fhirServer, request.fhirAuthorization
 
 
 def request_for(server: str, *, patient: str | None = "p1") -> HookRequest:
@@ -61,16 +67,16 @@ DEVELOPMENT = Settings(env="development")
     ],
 )
 def test_which_fhir_servers_may_be_read(server: str, settings: Settings, who: Principal | None, allowed: bool) -> None:
-    access = fhir_access(request_for(server), "p1", settings, who)
+    access = fhir_access(*call_for(server), "p1", settings, who)
     assert (access is not None) is allowed
     if access is not None:
         assert access.access_token == TOKEN and access.base_url == server
 
 
 def test_a_token_for_another_patient_is_not_used() -> None:
-    access = fhir_access(request_for("http://127.0.0.1:8081/fhir", patient="Patient/p2"), "p1", DEVELOPMENT, None)
+    access = fhir_access(*call_for("http://127.0.0.1:8081/fhir", patient="Patient/p2"), "p1", DEVELOPMENT, None)
     assert access is not None and access.access_token is None
-    same = fhir_access(request_for("http://127.0.0.1:8081/fhir", patient="Patient/p1"), "p1", DEVELOPMENT, None)
+    same = fhir_access(*call_for("http://127.0.0.1:8081/fhir", patient="Patient/p1"), "p1", DEVELOPMENT, None)
     assert same is not None and same.access_token == TOKEN
 
 

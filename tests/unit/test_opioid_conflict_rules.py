@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import DataGap, GapReason
+from app.domain.record import DataGap, GapReason
 from app.rules.findings import NaltrexoneBlocksOpioid, OpioidConflict, OpioidStatusUnchecked
 from app.rules.opioid_conflict import opioid_conflicts
 from tests.support.fhir import (

@@ -1,14 +1,15 @@
-"""Check a hook call against its service and turn it into record-assembly input."""
+"""Check a hook call against its service and turn it into the pipeline's input."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from app.cds.errors import BadRequest
+from app.cds.models import HookRequest
 from app.fhir.assembly import HookData
 from app.fhir.client import bundle_resources
-from app.protocol.errors import BadRequest
-from app.protocol.models import HookRequest
-from app.services.base import CdsService
+from app.security.urls import fhir_base_problem
+from app.services.catalog import CdsService
 
 # Resource types that only exist before FHIR R4 (STU3 shares MedicationRequest with R4).
 _PRE_R4_ORDERS = frozenset({"MedicationOrder"})
@@ -45,8 +46,8 @@ def pre_r4_resource_type(resources: list[dict[str, Any]]) -> str | None:
     )
 
 
-def hook_data(service: CdsService, request: HookRequest) -> tuple[HookData, str | None]:
-    """The assembly input, and the pre-R4 resource type if the client sent one."""
+def hook_data(service: CdsService, request: HookRequest) -> HookData:
+    """The pipeline's input: 400 naming the field for anything it cannot use."""
     if request.hook != service.hook:
         raise BadRequest(f"hook '{request.hook}' does not match service '{service.id}', which handles '{service.hook}'")
     patient_id = patient_id_of(request)
@@ -54,13 +55,19 @@ def hook_data(service: CdsService, request: HookRequest) -> tuple[HookData, str 
     selections = request.context.get("selections")
     if selections is not None and not (isinstance(selections, list) and all(isinstance(s, str) for s in selections)):
         raise BadRequest("context.selections must be a list of references like 'MedicationRequest/123'")
+    # The access token goes to fhirServer: anything but scheme, host and path could make a
+    # URL built on it land elsewhere (fragment, query, user info, whitespace).
+    if request.fhirServer is not None and (problem := fhir_base_problem(request.fhirServer)) is not None:
+        raise BadRequest(f"fhirServer: must be the FHIR server's base URL (http or https, host and path): it {problem}")
     context = {k: v for k, v in request.context.items() if isinstance(v, str)}
     context["patientId"] = patient_id
-    data = HookData(
+    return HookData(
         patient_id=patient_id,
         context=context,
         prefetch=request.prefetch or {},
         draft_orders=drafts,
         selections=selections or (),
+        pre_r4_type=pre_r4_resource_type(drafts),
+        fhir_server=request.fhirServer,
+        fhir_authorization=request.fhirAuthorization,
     )
-    return data, pre_r4_resource_type(drafts)

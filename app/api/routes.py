@@ -17,13 +17,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.deadline import Deadline
-from app.feedback.models import FeedbackRequest
-from app.feedback.store import FeedbackVolumeExceeded, feedback_records
-from app.fhir.assembly import Fallback
-from app.fhir.client import FhirAccess, FhirClient, ReadBudget
-from app.fhir.prefetch import PREFETCH_TEMPLATES
-from app.protocol.errors import (
+from app.api.deps import CardIdentityDep, FeedbackStoreDep, MetricsDep, PipelineDep, SettingsDep
+from app.api.hook_context import hook_data
+from app.api.openapi import (
+    discovery_responses,
+    feedback_extra,
+    feedback_responses,
+    hook_call_extra,
+    hook_call_responses,
+)
+from app.cds.errors import (
     BadRequest,
     NotFound,
     PayloadTooLarge,
@@ -32,9 +35,7 @@ from app.protocol.errors import (
     TooManyRequests,
     describe_validation_error,
 )
-from app.protocol.fhir_trust import fhir_access
-from app.protocol.hook_context import hook_data
-from app.protocol.models import (
+from app.cds.models import (
     Card,
     CardsResponse,
     DiscoveryResponse,
@@ -42,16 +43,14 @@ from app.protocol.models import (
     HookRequest,
     ServiceDescription,
 )
-from app.protocol.openapi import (
-    discovery_responses,
-    feedback_extra,
-    feedback_responses,
-    hook_call_extra,
-    hook_call_responses,
-)
+from app.deadline import Deadline
+from app.feedback.models import FeedbackRequest
+from app.feedback.store import FeedbackVolumeExceeded, feedback_records
+from app.fhir.prefetch import PREFETCH_TEMPLATES
+from app.ops.metrics import Metrics
 from app.security.auth import authenticate
-from app.services import SERVICES
-from app.services.base import CdsService
+from app.services.catalog import SERVICES
+from app.services.catalog import CdsService
 from app.settings import Settings
 from app.storage.database import DatabaseError
 
@@ -102,16 +101,16 @@ _MAX_LOGGED_HOOK_INSTANCE = 64
     response_model_exclude_none=True,
     responses=discovery_responses(),
 )
-async def discovery(request: Request) -> JsonResponse:
+async def discovery(request: Request, settings: SettingsDep) -> JsonResponse:
     _observe(request, "discovery")
-    await authenticate(request, "/cds-services", call_deadline(request))
-    return JsonResponse(discovery_document(request.app.state.settings))
+    await authenticate(request, "/cds-services", call_deadline(settings))
+    return JsonResponse(discovery_document(settings))
 
 
-def call_deadline(request: Request) -> Deadline:
+def call_deadline(settings: Settings) -> Deadline:
     """The deadline for everything this call waits on outside the process (JWKS, FHIR),
     counted from its arrival: EHRs give up on a call after a few seconds in total."""
-    return Deadline.after(request.app.state.settings.fhir_deadline_seconds)
+    return Deadline.after(settings.fhir_deadline_seconds)
 
 
 def service_or_404(service_id: str) -> CdsService:
@@ -121,14 +120,14 @@ def service_or_404(service_id: str) -> CdsService:
     return service
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
+async def read_json_object(request: Request, settings: Settings) -> dict[str, Any]:
     """The body as a JSON object: 413 past the size limit, 408 past the time limit, 400 if not a JSON object."""
-    limit = request.app.state.settings.max_request_bytes
+    limit = settings.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     body = bytearray()
-    seconds = request.app.state.settings.body_read_timeout_seconds
+    seconds = settings.body_read_timeout_seconds
     try:
         async with asyncio.timeout(seconds):  # a total time: a body trickled byte by byte is cut off
             async for chunk in request.stream():
@@ -146,9 +145,9 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return parsed
 
 
-async def read_model(request: Request, model: type[ModelT]) -> ModelT:
+async def read_model(request: Request, model: type[ModelT], settings: Settings) -> ModelT:
     """The body as ``model``: 413 past the size limit, 400 naming the field that is wrong."""
-    body = await read_json_object(request)
+    body = await read_json_object(request, settings)
     try:
         return model.model_validate(body)
     except ValidationError as exc:
@@ -162,37 +161,22 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
     openapi_extra=hook_call_extra(),
     responses=hook_call_responses(),
 )
-async def invoke(request: Request) -> JsonResponse:
+async def invoke(request: Request, settings: SettingsDep, pipeline: PipelineDep, metrics: MetricsDep) -> JsonResponse:
     service_id: str = request.path_params["service_id"]  # by hand: an unknown id is a 404 (openapi.py)
     _observe(request, "service", service_id)
-    deadline = call_deadline(request)
+    deadline = call_deadline(settings)
     principal = await authenticate(request, f"/cds-services/{service_id}", deadline)
     service = service_or_404(service_id)
-    hook_request = await read_model(request, HookRequest)
+    hook_request = await read_model(request, HookRequest, settings)
     request.state.hook_instance = hook_request.hookInstance[:_MAX_LOGGED_HOOK_INSTANCE]
-    data, pre_r4_type = hook_data(service, hook_request)
-
-    state = request.app.state
-    access = fhir_access(hook_request, data.patient_id, state.settings, principal)
-    fallback = _fallback(state.fhir_client, access, deadline, state.settings) if access is not None else None
-    cards = await state.pipeline.cards(service, data, pre_r4_type, fallback, principal)
-    _count_cards(request, service, cards)
+    cards = await pipeline.cards(service, hook_data(service, hook_request), principal, deadline)
+    _count_cards(request, metrics, service, cards)
     return JsonResponse({"cards": [card.model_dump(exclude_none=True) for card in cards]})
 
 
-def _fallback(client: FhirClient, access: FhirAccess, deadline: Deadline, settings: Settings) -> Fallback:
-    """This call's reads from its FHIR server, with the call's own budget."""
-    budget = ReadBudget(
-        max_requests=settings.fhir_max_requests_per_call,
-        max_bytes=settings.fhir_max_bytes_per_call,
-        max_concurrent=settings.fhir_max_concurrent_requests_per_call,
-    )
-    return Fallback(client, access, deadline, budget, settings.fhir_medication_batch_size)
-
-
-def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> None:
+def _count_cards(request: Request, metrics: Metrics, service: CdsService, cards: list[Card]) -> None:
     request.state.cards = len(cards)
-    counter = request.app.state.metrics.cards
+    counter = metrics.cards
     for card in cards:
         kind = card.source.topic.code if card.source.topic else "unknown"
         counter.labels(service=service.id, kind=kind, indicator=card.indicator).inc()
@@ -204,17 +188,22 @@ def _count_cards(request: Request, service: CdsService, cards: list[Card]) -> No
     openapi_extra=feedback_extra(),
     responses=feedback_responses(),
 )
-async def feedback(request: Request) -> JsonResponse:
+async def feedback(
+    request: Request,
+    settings: SettingsDep,
+    identity: CardIdentityDep,
+    store: FeedbackStoreDep,
+    metrics: MetricsDep,
+) -> JsonResponse:
     """Store card feedback; answers 200 only once every item is committed (retries are no-ops)."""
     service_id: str = request.path_params["service_id"]
     _observe(request, "feedback", service_id)
-    principal = await authenticate(request, f"/cds-services/{service_id}/feedback", call_deadline(request))
+    principal = await authenticate(request, f"/cds-services/{service_id}/feedback", call_deadline(settings))
     service = service_or_404(service_id)
-    parsed = await read_model(request, FeedbackRequest)
+    parsed = await read_model(request, FeedbackRequest, settings)
     issuer = principal.iss if principal else None
-    state = request.app.state
     try:
-        issued = await run_in_threadpool(state.identity.issued, [item.card for item in parsed.feedback])
+        issued = await run_in_threadpool(identity.issued, [item.card for item in parsed.feedback])
     except DatabaseError as exc:
         raise ServiceUnavailable("feedback could not be checked; retry later") from exc
     # Only cards this deployment issued, by this service, to this client: feedback cannot be
@@ -230,11 +219,11 @@ async def feedback(request: Request) -> JsonResponse:
         issuer=issuer,
         tenant=principal.tenant if principal else None,
     )
-    limit = state.settings.feedback_max_items_per_issuer_per_hour
+    limit = settings.feedback_max_items_per_issuer_per_hour
     try:
-        await run_in_threadpool(partial(state.feedback_store.save, records, hourly_limit=limit))
+        await run_in_threadpool(partial(store.save, records, hourly_limit=limit))
         # Accepted or overridden advice stays quiet for that patient (info cards only).
-        await run_in_threadpool(state.identity.snooze, [issued[item.card] for item in parsed.feedback])
+        await run_in_threadpool(identity.snooze, [issued[item.card] for item in parsed.feedback])
     except FeedbackVolumeExceeded as exc:
         log.warning("feedback refused: hourly volume limit", extra={"service": service.id, "detail": str(exc)})
         # The window is a rolling hour: when room frees up depends on when earlier items came.
@@ -248,5 +237,5 @@ async def feedback(request: Request) -> JsonResponse:
         raise ServiceUnavailable("feedback could not be stored; retry later") from exc
     request.state.feedback_items = len(records)
     for record in records:
-        state.metrics.feedback.labels(kind=record.card_kind or "unknown", outcome=record.outcome).inc()
+        metrics.feedback.labels(kind=record.card_kind or "unknown", outcome=record.outcome).inc()
     return JsonResponse({"received": len(records)})

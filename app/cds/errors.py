@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from app.protocol.models import OperationOutcome, OperationOutcomeIssue
+from app.cds.models import OperationOutcome, OperationOutcomeIssue
 
 # FHIR R4 issue-type codes (http://hl7.org/fhir/issue-type) for the statuses we answer with.
 _ISSUE_CODES = {

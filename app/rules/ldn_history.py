@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
+from app.domain.record import MedicationSource, MedicationUse, PatientRecord
 from app.knowledge.dose import DoseClass, classify_naltrexone_dose
 from app.knowledge.medications import NaltrexoneProduct
 

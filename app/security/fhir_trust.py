@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from app.cds.models import FhirAuthorization
 from app.fhir.client import FhirAccess
-from app.protocol.models import HookRequest
 from app.security.auth import Principal
 from app.security.urls import is_loopback_host
 from app.settings import Environment, Settings
@@ -46,15 +46,18 @@ def fhir_server_allowed(url: str, settings: Settings, principal: Principal | Non
 
 
 def fhir_access(
-    request: HookRequest, patient_id: str, settings: Settings, principal: Principal | None = None
+    fhir_server: str | None,
+    authorization: FhirAuthorization | None,
+    patient_id: str,
+    settings: Settings,
+    principal: Principal | None = None,
 ) -> FhirAccess | None:
     """The FHIR server to read from, or ``None`` when it must not be used."""
-    if not request.fhirServer or not fhir_server_allowed(request.fhirServer, settings, principal):
+    if not fhir_server or not fhir_server_allowed(fhir_server, settings, principal):
         return None
     token = None
-    authorization = request.fhirAuthorization
     if authorization is not None and (
         authorization.patient is None or authorization.patient.removeprefix("Patient/") == patient_id
     ):
         token = authorization.access_token
-    return FhirAccess(base_url=request.fhirServer, access_token=token)
+    return FhirAccess(base_url=fhir_server, access_token=token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationSource, MedicationUse, PatientRecord
+from app.domain.record import MedicationSource, MedicationUse, PatientRecord
 from app.rules.exposure import Exposure, certain, naltrexone_blockades, opioid_exposures
 from app.rules.last_use import StatusMeaning
 from app.rules.opioid_dependence import opioid_dependence_diagnoses
@@ -17,7 +17,7 @@ from app.rules.findings import (
     OpioidExposureOnLdn,
     Stance,
 )
-from app.rules.ldn import dose_in_effect, has_prior_ldn, is_ldn, ldn_orders_and_statements, target_reached_on
+from app.rules.ldn_history import dose_in_effect, has_prior_ldn, is_ldn, ldn_orders_and_statements, target_reached_on
 from app.rules.positioning import ldn_standing
 
 _DOSE_TOLERANCE_MG = 0.01  # doses are compared after float parsing of "4.5"

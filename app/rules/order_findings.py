@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import PatientRecord
+from app.domain.record import PatientRecord
 from app.knowledge.dose import DoseClass
-from app.rules.dosing import dose_concern
+from app.rules.dose_concern import dose_concern
 from app.rules.findings import DoseConcern, Finding, OpioidConflict, OpioidDependenceOnRecord, OpioidStatusUnchecked
-from app.rules.ldn import dose_class, has_prior_ldn
+from app.rules.ldn_history import dose_class, has_prior_ldn
 from app.rules.opioid_conflict import opioid_conflicts
 from app.rules.opioid_dependence import opioid_dependence_findings
 from app.rules.positioning import position_ldn

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from app.clinical_settings import ClinicalSettings
-from app.fhir.record import MedicationUse, PatientRecord
+from app.domain.record import MedicationUse, PatientRecord
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass, format_mg
 from app.knowledge.medications import NaltrexoneProduct
 from app.rules.findings import DoseConcern, NaltrexoneDoseConcern, Stance
-from app.rules.ldn import dose_class, has_prior_ldn
+from app.rules.ldn_history import dose_class, has_prior_ldn
 from app.rules.opioid_dependence import opioid_dependence_diagnoses
 from app.rules.positioning import ldn_standing
 

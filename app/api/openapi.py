@@ -23,15 +23,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.feedback.models import FeedbackRequest
-from app.protocol.models import HookRequest, OperationOutcome
-from app.services import SERVICES
+from app.cds.models import HookRequest, OperationOutcome
+from app.services.catalog import SERVICES
 
 EXAMPLES_FILE = "openapi_examples.json"
 
 
 @cache
 def examples() -> dict[str, Any]:
-    return json.loads(resources.files("app.protocol").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8"))
+    return json.loads(resources.files("app.api").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8"))
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from app.security.urls import fhir_base_problem
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Lenient(BaseModel):
@@ -33,15 +31,6 @@ class HookRequest(Lenient):
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
     prefetch: dict[str, Any] | None = None
-
-    @field_validator("fhirServer")
-    @classmethod
-    def _fhir_base_url(cls, value: str | None) -> str | None:
-        # The access token goes to this URL: anything but scheme, host and path could
-        # make a URL built on it land elsewhere (fragment, query, user info, whitespace).
-        if value is not None and (problem := fhir_base_problem(value)) is not None:
-            raise ValueError(f"must be the FHIR server's base URL (http or https, host and path): it {problem}")
-        return value
 
 
 class Strict(BaseModel):
