@@ -260,4 +260,3 @@ def _healthcheck(port: int, timeout: float) -> int:
 
 if __name__ == "__main__":
     main()
-

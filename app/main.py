@@ -77,14 +77,14 @@ def create_app(
         for warning in issuer_warnings(registry):
             log.warning(warning)
         if settings.env is Environment.production and settings.admin_port is None:
-            log.warning("CDS_ADMIN_PORT is not set: /metrics is not served (production never serves it on the API port)")
+            log.warning(
+                "CDS_ADMIN_PORT is not set: /metrics is not served (production never serves it on the API port)"
+            )
         log.info(
             "starting",
             extra={"env": settings.env.value, "database": database.describe(), "issuers": list(registry.issuers)},
         )
-        timeout = httpx.Timeout(
-            settings.fhir_read_timeout_seconds, connect=settings.fhir_connect_timeout_seconds
-        )
+        timeout = httpx.Timeout(settings.fhir_read_timeout_seconds, connect=settings.fhir_connect_timeout_seconds)
         jwks_timeout = httpx.Timeout(settings.jwks_fetch_timeout_seconds)
         async with (
             httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http,
@@ -148,9 +148,7 @@ def create_app(
         expose_headers=[MODE_HEADER] if development else [],
     )
     # What the request's port serves: /metrics only on the admin port (app/ops/ports.py).
-    app.add_middleware(
-        PortSurfaces, admin_port=settings.admin_port, metrics_on_api_port=metrics_on_api_port(settings)
-    )
+    app.add_middleware(PortSurfaces, admin_port=settings.admin_port, metrics_on_api_port=metrics_on_api_port(settings))
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestObserver, metrics=metrics)  # times and logs everything below it
     if development:

@@ -23,9 +23,7 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="CDS_", env_nested_delimiter="__", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="CDS_", env_nested_delimiter="__", extra="ignore")
 
     env: Environment = Environment.development
     # Public URL the EHR calls us at; JWT `aud` is checked against it (+ the path).

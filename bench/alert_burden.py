@@ -196,11 +196,15 @@ async def run(
     from app.main import create_app
     from app.settings import Settings
 
-    settings = Settings(env="development", database_url=f"sqlite:///{tmp}/burden-{'feedback' if feedback else 'none'}.db")
+    settings = Settings(
+        env="development", database_url=f"sqlite:///{tmp}/burden-{'feedback' if feedback else 'none'}.db"
+    )
     clock = Clock(day0)
     # The rules' "today" and the snooze clock both move with the simulated day.
     app = create_app(settings, today=clock, clock=clock.seconds)
-    clock_note = "The service's date and its snooze clock both follow the simulated day (`create_app(today=…, clock=…)`)."
+    clock_note = (
+        "The service's date and its snooze clock both follow the simulated day (`create_app(today=…, clock=…)`)."
+    )
     calls: list[Call] = []
     returns = Returns()
     info_shown = 0
@@ -229,7 +233,11 @@ async def run(
                     if info_shown % OVERRIDE_EVERY:
                         continue
                     topic = card_kind(card)
-                    item: Json = {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": _timestamp(clock())}
+                    item: Json = {
+                        "card": card["uuid"],
+                        "outcome": "overridden",
+                        "outcomeTimestamp": _timestamp(clock()),
+                    }
                     if reasons := card.get("overrideReasons"):
                         item["overrideReason"] = {"reason": reasons[overridden[topic] % len(reasons)]}
                     items.append(item)
@@ -312,7 +320,10 @@ def topic_table(calls: list[Call]) -> list[str]:
 
 def day_table(calls: list[Call]) -> list[str]:
     mine = [c for c in calls if c.hook == "patient-view"]
-    lines = ["| day | calls | silent | cards | info | warning | critical | topics |", "|--:|--:|--:|--:|--:|--:|--:|---|"]
+    lines = [
+        "| day | calls | silent | cards | info | warning | critical | topics |",
+        "|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
     for day in DAYS:
         today = [c for c in mine if c.day == day]
         by = Counter(card["indicator"] for c in today for card in c.cards)
@@ -361,7 +372,10 @@ def baseline_table(calls: list[Call], baseline: list[Call]) -> list[str]:
         "| patient-view, whole population | calls | silent | cards | info | warning | critical |",
         "|---|--:|--:|--:|--:|--:|--:|",
     ]
-    for label, these in (("no feedback at all", baseline), (f"every {_ORDINAL[OVERRIDE_EVERY]} info card overridden", calls)):
+    for label, these in (
+        ("no feedback at all", baseline),
+        (f"every {_ORDINAL[OVERRIDE_EVERY]} info card overridden", calls),
+    ):
         views = [c for c in these if c.hook == "patient-view"]
         by = Counter(card["indicator"] for c in views for card in c.cards)
         silent = sum(1 for c in views if not c.cards)
@@ -400,8 +414,15 @@ def targets(calls: list[Call], returns: Returns) -> list[tuple[str, str, bool]]:
 
 
 def markdown(
-    patients: list[BenchPatient], calls: list[Call], baseline: list[Call], returns: Returns, overridden: Counter[str],
-    settings: Any, day0: date, seconds: float, snooze_note: str,
+    patients: list[BenchPatient],
+    calls: list[Call],
+    baseline: list[Call],
+    returns: Returns,
+    overridden: Counter[str],
+    settings: Any,
+    day0: date,
+    seconds: float,
+    snooze_note: str,
 ) -> str:
     counts = mix_counts(SIZE)
     mix = ", ".join(f"{name} {n}" for name, n in counts.items())
@@ -424,7 +445,10 @@ def markdown(
         "| target | measured | |",
         "|---|---|---|",
     ]
-    lines += [f"| {name} | {measured} | {'met' if met else '**not met**'} |" for name, measured, met in targets(calls, returns)]
+    lines += [
+        f"| {name} | {measured} | {'met' if met else '**not met**'} |"
+        for name, measured, met in targets(calls, returns)
+    ]
     for hook, title in (
         ("patient-view", f"patient-view, {len(DAYS)} calls per patient"),
         ("order-select", "order-select, naltrexone 1.5 mg draft"),
@@ -433,7 +457,9 @@ def markdown(
         lines += ["", f"## Cards per call: {title}", ""] + hook_table(hook, calls, patients)
     lines += ["", "## Cards by topic", ""] + topic_table(calls)
     lines += ["", "## patient-view by day", ""] + day_table(calls)
-    lines += ["", "## Overridden info cards and their topics' returns", ""] + returns_table(calls, returns, overridden, settings)
+    lines += ["", "## Overridden info cards and their topics' returns", ""] + returns_table(
+        calls, returns, overridden, settings
+    )
     lines += ["", "## What the feedback changed", ""] + baseline_table(calls, baseline)
     return "\n".join(lines) + "\n"
 
@@ -455,7 +481,9 @@ def snooze_present(settings: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="markdown results file (default: %(default)s)")
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS_FILE, help="markdown results file (default: %(default)s)"
+    )
     parser.add_argument("--day0", type=date.fromisoformat, default=None, help="day 0 (default: today)")
     args = parser.parse_args(argv)
     logging.getLogger("ldn_cds").setLevel(logging.ERROR)  # the development-mode banner, once per app
@@ -470,7 +498,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     text = markdown(
-        patients, calls, baseline, returns, overridden, settings, day0, time.monotonic() - started,
+        patients,
+        calls,
+        baseline,
+        returns,
+        overridden,
+        settings,
+        day0,
+        time.monotonic() - started,
         f"{snooze_present(settings)} {clock_note}",
     )
     print(text)

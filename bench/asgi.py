@@ -67,4 +67,3 @@ class AsgiDriver:
 
         await self.app(scope, receive, send)
         return status, b"".join(chunks)
-

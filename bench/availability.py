@@ -86,7 +86,9 @@ def reference_calls(base_url: str, body: bytes, stop: threading.Event, phase: Ph
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
         while not stop.is_set():
             started = time.perf_counter()
-            response = client.post("/cds-services/ldn-order-select", content=body, headers={"Content-Type": "application/json"})
+            response = client.post(
+                "/cds-services/ldn-order-select", content=body, headers={"Content-Type": "application/json"}
+            )
             durations.append(time.perf_counter() - started)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             if response.status_code == 200:
@@ -126,7 +128,9 @@ def huge_headers(port: int, stop: threading.Event, phase: Phase) -> None:
     )
 
 
-def run_phase(name: str, base_url: str, seconds: float, load: Callable[[threading.Event, Phase], None] | None = None) -> Phase:
+def run_phase(
+    name: str, base_url: str, seconds: float, load: Callable[[threading.Event, Phase], None] | None = None
+) -> Phase:
     """Sample /healthz for ``seconds`` while ``load(stop, phase)`` runs in a thread."""
     phase, stop = Phase(name), threading.Event()
     thread = threading.Thread(target=load, args=(stop, phase), daemon=True) if load is not None else None
@@ -143,7 +147,12 @@ def run_phase(name: str, base_url: str, seconds: float, load: Callable[[threadin
 def start_service(tmp: Path) -> ServerProcess:
     port = free_port()
     log_path = tmp / "service.log"
-    env = {**os.environ, "CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "CDS_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CDS_ENV": "development",
+        "CDS_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        "CDS_LOG_LEVEL": "WARNING",
+    }
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -157,8 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     today = date.today()
     tmp = Path(tempfile.mkdtemp(prefix="ldn-availability-"))
     fhir_port = free_port()
-    fhir = start_module("fhir", "bench.fhir_backend",
-                        ["--port", str(fhir_port), "--delay-ms", "100", "--medications", str(REFERENCES)], fhir_port, tmp)
+    fhir = start_module(
+        "fhir",
+        "bench.fhir_backend",
+        ["--port", str(fhir_port), "--delay-ms", "100", "--medications", str(REFERENCES)],
+        fhir_port,
+        tmp,
+    )
     service = start_service(tmp)
     try:
         fhir.wait_ready(b"GET /metadata HTTP/1.1\r\nHost: x\r\n\r\n", timeout=120)
@@ -166,10 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         body = json.dumps(references.hook_request(REFERENCES, f"http://127.0.0.1:{fhir_port}", today)).encode()
         phases = [
             run_phase("idle", service.base_url, args.seconds),
-            run_phase(f"{REFERENCES:,}-reference calls", service.base_url, args.seconds,
-                      lambda stop, phase: reference_calls(service.base_url, body, stop, phase)),
-            run_phase(f"{HEADER_BYTES // 2**20} MiB headers", service.base_url, args.seconds,
-                      lambda stop, phase: huge_headers(service.port, stop, phase)),
+            run_phase(
+                f"{REFERENCES:,}-reference calls",
+                service.base_url,
+                args.seconds,
+                lambda stop, phase: reference_calls(service.base_url, body, stop, phase),
+            ),
+            run_phase(
+                f"{HEADER_BYTES // 2**20} MiB headers",
+                service.base_url,
+                args.seconds,
+                lambda stop, phase: huge_headers(service.port, stop, phase),
+            ),
         ]
         peak = service.peak_rss_mib()
     finally:
@@ -188,8 +210,10 @@ def report(phases: list[Phase], peak_rss_mib: float | None) -> int:
         delta = phase.p(99) - idle
         within = phase is phases[0] or (delta <= BUDGET_MS and not phase.failures)
         ok &= within
-        print(f"| {phase.name} | {len(phase.latencies_ms)} | {phase.failures} | {phase.p(50):.1f} | {phase.p(99):.1f} | "
-              f"{max(phase.latencies_ms, default=float('nan')):.1f} | {delta:+.1f} | {'-' if phase is phases[0] else ('yes' if within else 'NO')} |")
+        print(
+            f"| {phase.name} | {len(phase.latencies_ms)} | {phase.failures} | {phase.p(50):.1f} | {phase.p(99):.1f} | "
+            f"{max(phase.latencies_ms, default=float('nan')):.1f} | {delta:+.1f} | {'-' if phase is phases[0] else ('yes' if within else 'NO')} |"
+        )
     print()
     for phase in phases:
         for note in phase.notes:

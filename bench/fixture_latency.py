@@ -25,7 +25,9 @@ CALLS = 500
 
 async def measure(name: str) -> None:
     case = scenario(name)
-    service = {"order-select": "ldn-order-select", "order-sign": "ldn-order-sign", "patient-view": "ldn-patient-view"}[case.hook]
+    service = {"order-select": "ldn-order-select", "order-sign": "ldn-order-sign", "patient-view": "ldn-patient-view"}[
+        case.hook
+    ]
     body = (ROOT / "requests" / f"{name}.json").read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"))

@@ -62,7 +62,11 @@ async def main() -> None:
         app = create_app(settings, today=lambda: FIXTURE_TODAY)
         async with AsgiDriver(app) as driver:
             secret = app.state.pipeline.secret
-            rows.append(_row("patient_key (HMAC-SHA256)", _timed(lambda: patient_key(secret, "https://ehr", None, "patient-123"))))
+            rows.append(
+                _row(
+                    "patient_key (HMAC-SHA256)", _timed(lambda: patient_key(secret, "https://ehr", None, "patient-123"))
+                )
+            )
 
             select = json.dumps(hook_request(scenario("oxycodone-active-ldn-select"))).encode()
             status, answer = await driver.post("/cds-services/ldn-order-select", select)
@@ -91,7 +95,12 @@ async def main() -> None:
             rows.append(_row("order-select call, 1 card, identity bypassed", without))
 
             quiet = json.dumps(hook_request(scenario("not-refractory-patient-view"))).encode()
-            rows.append(_row("patient-view call, no card (no database)", await _timed_calls(driver, "/cds-services/ldn-patient-view", quiet)))
+            rows.append(
+                _row(
+                    "patient-view call, no card (no database)",
+                    await _timed_calls(driver, "/cds-services/ldn-patient-view", quiet),
+                )
+            )
 
     print(f"### Card identity cost ({machine()}; load {load_average()}; {CALLS} calls each, in-process, SQLite)\n")
     print("| what | p50 (ms) | p99 (ms) |\n|---|---:|---:|")

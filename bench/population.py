@@ -128,7 +128,10 @@ LDN_BASES = (
 )
 # The current opioid of an opioid story, added to an LDN course for "LDN and opioids".
 OPIOID_PIECES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("opioid-active-oxycodone", frozenset({"oxa-mr-oxycodone-5mg", "oxa-md-oxycodone-2026-10-11", "oxa-md-oxycodone-2026-11-10"})),
+    (
+        "opioid-active-oxycodone",
+        frozenset({"oxa-mr-oxycodone-5mg", "oxa-md-oxycodone-2026-10-11", "oxa-md-oxycodone-2026-11-10"}),
+    ),
     ("recent-dispense-tramadol", frozenset({"trd-mr-tramadol-50mg", "trd-md-tramadol-2026-11-15"})),
     ("patient-reported-codeine", frozenset({"cod-ms-codeine-promethazine"})),
 )
@@ -237,7 +240,9 @@ def _background(day0: date, patient_id: str, rng: random.Random, most: int, stor
         slug, resource_id = BACKGROUND[index]
         shift = -rng.randint(0, 720)
         if f"{patient_id}-{resource_id}" not in have:
-            resources += _copy(slug, day0, patient_id, [r for r in _fixture(slug, day0) if r["id"] == resource_id], shift)
+            resources += _copy(
+                slug, day0, patient_id, [r for r in _fixture(slug, day0) if r["id"] == resource_id], shift
+            )
     return resources
 
 
@@ -317,5 +322,7 @@ def population(day0: date, *, seed: int = SEED, size: int = SIZE) -> list[BenchP
         patients.append(BenchPatient(patient_id, mix, subgroup, story, tuple(resources)))
     for slug in patient_slugs():
         resources = _fixture(slug, day0)
-        patients.append(BenchPatient(_fixture_patient_id(slug, day0), FIXTURES, FIXTURES, slug, copy.deepcopy(resources)))
+        patients.append(
+            BenchPatient(_fixture_patient_id(slug, day0), FIXTURES, FIXTURES, slug, copy.deepcopy(resources))
+        )
     return patients

@@ -92,7 +92,9 @@ async def _profile(app: Any, path: str, body: bytes, iterations: int, interval: 
     return profiler
 
 
-def profile_requests(app: Any, size: Size, hook: str, today: date, iterations: int, interval: float = 0.0002) -> Profiler:
+def profile_requests(
+    app: Any, size: Size, hook: str, today: date, iterations: int, interval: float = 0.0002
+) -> Profiler:
     body = orjson.dumps(hook_request(size, hook, today))
     path = f"/cds-services/{SERVICE_FOR_HOOK[hook]}"
     return asyncio.run(_profile(app, path, body, iterations, interval))

@@ -30,8 +30,10 @@ def medications(count: int) -> list[Json]:
         {
             "resourceType": "Medication",
             "id": medication_id(n),
-            "code": {"coding": [{"system": RXNORM, "code": str(900000 + n), "display": f"Compound {n} 10 MG Oral Tablet"}],
-                     "text": f"compound {n} 10 mg tablet"},
+            "code": {
+                "coding": [{"system": RXNORM, "code": str(900000 + n), "display": f"Compound {n} 10 MG Oral Tablet"}],
+                "text": f"compound {n} 10 mg tablet",
+            },
         }
         for n in range(count)
     ]
@@ -66,8 +68,14 @@ def hook_request(count: int, fhir_server: str, today: date) -> Json:
         "hook": "order-select",
         "hookInstance": "bench-references",
         "fhirServer": fhir_server,
-        "fhirAuthorization": {"access_token": "bench-token", "token_type": "Bearer", "expires_in": 300,
-                              "scope": "patient/*.read", "subject": "ldn-cds", "patient": PATIENT_ID},
+        "fhirAuthorization": {
+            "access_token": "bench-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "ldn-cds",
+            "patient": PATIENT_ID,
+        },
         "context": {
             "userId": PRACTITIONER,
             "patientId": PATIENT_ID,

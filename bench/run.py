@@ -41,7 +41,16 @@ from bench.asgi import AsgiDriver
 from bench.loadgen import LoadResult, build_request, run_load_sync
 from bench.servers import ServerProcess, free_port, start_module, start_uvicorn
 from bench.stats import load_average, machine, percentile
-from bench.workloads import HEAVY, SERVICE_FOR_HOOK, TYPICAL, Size, count_by_type, hook_request, patient_id_for, patient_workload
+from bench.workloads import (
+    HEAVY,
+    SERVICE_FOR_HOOK,
+    TYPICAL,
+    Size,
+    count_by_type,
+    hook_request,
+    patient_id_for,
+    patient_workload,
+)
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results.md"
 HOOKS = ("order-select", "patient-view")
@@ -218,7 +227,9 @@ async def _fallback_in_process(app: Any, bodies: dict[str, bytes], result: Fallb
             result.request[hook] = await _time_calls(
                 lambda: driver.post(path, body), iterations=6 if quick else 20, max_seconds=8.0, warmup=1
             )
-            print(f"  fallback {hook:13} request p50 {result.request[hook].p(50):7.1f} ms  p99 {result.request[hook].p(99):7.1f} ms")
+            print(
+                f"  fallback {hook:13} request p50 {result.request[hook].p(50):7.1f} ms  p99 {result.request[hook].p(99):7.1f} ms"
+            )
 
 
 # ---------------------------------------------------------------- HTTP
@@ -252,8 +263,15 @@ def _http_pair(r: LoadResult | None) -> str:
 
 
 def results_markdown(
-    rows: list[Row], fallback_rows: list[Row], fallback: Fallback, targets: list[tuple[str, str, bool | None]],
-    hot_spots: list[str], concurrency: int, seconds: float, when: str, load_before: str = "n/a",
+    rows: list[Row],
+    fallback_rows: list[Row],
+    fallback: Fallback,
+    targets: list[tuple[str, str, bool | None]],
+    hot_spots: list[str],
+    concurrency: int,
+    seconds: float,
+    when: str,
+    load_before: str = "n/a",
 ) -> str:
     lines = [
         f"### Benchmark results ({when})",
@@ -262,7 +280,7 @@ def results_markdown(
         f"(asyncio client on the same machine, {seconds:.0f} s per row after 1 s warm-up). "
         "Pipeline = record assembly, rules and cards; request = the whole in-process call "
         "(JSON parse, validation, pipeline, serialisation), one at a time. Bare = FastAPI endpoint that only "
-        "parses the same payload and returns `{\"cards\": []}`. Peak RSS = the worker's VmHWM after the row "
+        'parses the same payload and returns `{"cards": []}`. Peak RSS = the worker\'s VmHWM after the row '
         "(cumulative over the run). "
         f"1-minute load average before the run: {load_before} (other work on the machine skews absolute "
         "numbers, the ratio to the bare endpoint much less).",
@@ -285,12 +303,21 @@ def results_markdown(
         "(median of 5, timed directly).",
     ]
     if fallback.round_trips:
-        lines.append("Service's own FHIR round trips for one order-select call: " + "; ".join(fallback.round_trips) + ".")
+        lines.append(
+            "Service's own FHIR round trips for one order-select call: " + "; ".join(fallback.round_trips) + "."
+        )
     lines += ["", "| Target | Measured | Met |", "|---|---|---|"]
     for name, measured, met in targets:
         lines.append(f"| {name} | {measured} | {'yes' if met else ('no' if met is not None else 'n/a')} |")
     if hot_spots:
-        lines += ["", "Profile (pyinstrument, in-process; own = self time + direct C calls):", "", "```", *hot_spots, "```"]
+        lines += [
+            "",
+            "Profile (pyinstrument, in-process; own = self time + direct C calls):",
+            "",
+            "```",
+            *hot_spots,
+            "```",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -310,7 +337,13 @@ def _targets(rows: list[Row], fallback: Fallback, peak_mib: float | None) -> lis
         for hook in HOOKS:
             row = find(workload, hook)
             if row and row.ratio is not None:
-                out.append((f"{workload} {hook}: throughput ≥ {THROUGHPUT_RATIO:.0%} of bare", f"{row.ratio:.0%}", row.ratio >= THROUGHPUT_RATIO))
+                out.append(
+                    (
+                        f"{workload} {hook}: throughput ≥ {THROUGHPUT_RATIO:.0%} of bare",
+                        f"{row.ratio:.0%}",
+                        row.ratio >= THROUGHPUT_RATIO,
+                    )
+                )
     for hook in HOOKS:
         row = find(HEAVY.name, hook)
         if row and row.request:
@@ -319,16 +352,20 @@ def _targets(rows: list[Row], fallback: Fallback, peak_mib: float | None) -> lis
     for hook, timings in fallback.request.items():
         if not math.isnan(fallback.slowest_query_ms):
             ratio = timings.p(50) / fallback.slowest_query_ms
-            out.append((
-                f"fallback {hook}: latency ≤ {FALLBACK_RATIO}× slowest single query",
-                f"{timings.p(50):.0f} ms = {ratio:.2f}× {fallback.slowest_query_ms:.0f} ms",
-                ratio <= FALLBACK_RATIO,
-            ))
-    out.append((
-        f"one worker's peak memory under load ≤ {WORKER_MEMORY_MIB:g} MiB",
-        f"{_fmt(peak_mib, 0)} MiB",
-        None if peak_mib is None else peak_mib <= WORKER_MEMORY_MIB,
-    ))
+            out.append(
+                (
+                    f"fallback {hook}: latency ≤ {FALLBACK_RATIO}× slowest single query",
+                    f"{timings.p(50):.0f} ms = {ratio:.2f}× {fallback.slowest_query_ms:.0f} ms",
+                    ratio <= FALLBACK_RATIO,
+                )
+            )
+    out.append(
+        (
+            f"one worker's peak memory under load ≤ {WORKER_MEMORY_MIB:g} MiB",
+            f"{_fmt(peak_mib, 0)} MiB",
+            None if peak_mib is None else peak_mib <= WORKER_MEMORY_MIB,
+        )
+    )
     return out
 
 
@@ -376,9 +413,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n## FHIR fallback (+{FHIR_DELAY_MS:.0f} ms per query)")
         port = free_port()
         backend = start_module(
-            "fhir-backend", "bench.fhir_backend",
-            ["--port", str(port), "--delay-ms", str(FHIR_DELAY_MS), "--page-size", "1000", "--today", today.isoformat()],
-            port, tmp,
+            "fhir-backend",
+            "bench.fhir_backend",
+            [
+                "--port",
+                str(port),
+                "--delay-ms",
+                str(FHIR_DELAY_MS),
+                "--page-size",
+                "1000",
+                "--today",
+                today.isoformat(),
+            ],
+            port,
+            tmp,
         )
         servers.append(backend)
         backend.wait_ready(b"GET /metadata HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -397,8 +445,13 @@ def main(argv: list[str] | None = None) -> int:
             print("  round trips of one order-select call: " + "; ".join(fallback.round_trips))
         for hook in HOOKS:
             fallback_rows.append(
-                Row(f"{TYPICAL.name} via FHIR fallback", hook, len(patient_workload(TYPICAL, today)),
-                    len(fallback_bodies[hook]) / 1024, request=fallback.request.get(hook))
+                Row(
+                    f"{TYPICAL.name} via FHIR fallback",
+                    hook,
+                    len(patient_workload(TYPICAL, today)),
+                    len(fallback_bodies[hook]) / 1024,
+                    request=fallback.request.get(hook),
+                )
             )
 
         if not args.no_http:
@@ -434,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n## Profile")
         for size, iterations in ((TYPICAL, 100), (HEAVY, 10)):
-            profiler = profile_requests(_create_app(tmp, today), size, "order-select", today, iterations // (4 if args.quick else 1))
+            profiler = profile_requests(
+                _create_app(tmp, today), size, "order-select", today, iterations // (4 if args.quick else 1)
+            )
             lines = summary_lines(profiler, limit=10)
             hot_spots += [f"{size.name} order-select, {iterations} requests:", *lines, ""]
             print(f"  {size.name} order-select:")
@@ -443,7 +498,14 @@ def main(argv: list[str] | None = None) -> int:
 
     targets = _targets(rows, fallback, peak_mib)
     markdown = results_markdown(
-        rows, fallback_rows, fallback, targets, hot_spots[:-1] if hot_spots else [], args.concurrency, seconds, when,
+        rows,
+        fallback_rows,
+        fallback,
+        targets,
+        hot_spots[:-1] if hot_spots else [],
+        args.concurrency,
+        seconds,
+        when,
         load_at_start,
     )
     print("\n" + markdown)

@@ -73,8 +73,18 @@ def start_uvicorn(name: str, app: str, log_dir: Path, env: dict[str, str] | None
     port = free_port()
     log_path = log_dir / f"{name}.log"
     command = [
-        sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(

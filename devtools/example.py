@@ -22,15 +22,23 @@ from datetime import date
 
 from devtools.fixtures import hook_request, scenarios
 
-SERVICE_FOR_HOOK = {"order-select": "ldn-order-select", "order-sign": "ldn-order-sign", "patient-view": "ldn-patient-view"}
+SERVICE_FOR_HOOK = {
+    "order-select": "ldn-order-select",
+    "order-sign": "ldn-order-sign",
+    "patient-view": "ldn-patient-view",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.example", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", nargs="?", help="scenario name (see --list)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and the service each one calls")
-    parser.add_argument("--today", type=date.fromisoformat, default=None, help="date to move the fixtures to (default: today)")
-    parser.add_argument("--no-prefetch", action="store_true", help="leave prefetch out (the service then reads --fhir-server)")
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="date to move the fixtures to (default: today)"
+    )
+    parser.add_argument(
+        "--no-prefetch", action="store_true", help="leave prefetch out (the service then reads --fhir-server)"
+    )
     parser.add_argument("--fhir-server", default=None, help="fhirServer to put in the request")
     args = parser.parse_args(argv)
 

@@ -56,7 +56,10 @@ class FixtureStore:
 
 
 def _outcome(status: int, text: str) -> JSONResponse:
-    body = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing", "diagnostics": text}]}
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "processing", "diagnostics": text}],
+    }
     return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
 
 
@@ -85,7 +88,13 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
         return None
 
     async def metadata(request: Request) -> JSONResponse:
-        body = {"resourceType": "CapabilityStatement", "status": "active", "kind": "instance", "fhirVersion": "4.0.1", "format": ["json"]}
+        body = {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "kind": "instance",
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+        }
         return JSONResponse(body, media_type=FHIR_JSON)
 
     async def search(request: Request) -> JSONResponse:
@@ -108,11 +117,19 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
         links = [{"relation": "self", "url": str(request.url)}]
         if (page + 1) * size < len(found):
             links.append({"relation": "next", "url": f"{base}/{resource_type}?patient={patient}&page={page + 1}"})
-        entries = [{"fullUrl": f"{base}/{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in chunk]
+        entries = [
+            {"fullUrl": f"{base}/{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in chunk
+        ]
         if params.get("_include", "").endswith(":medication"):
             for medication_id in dict.fromkeys(_medication_ids(chunk)):
                 if (medication := store.by_id.get(("Medication", medication_id))) is not None:
-                    entries.append({"fullUrl": f"{base}/Medication/{medication_id}", "resource": medication, "search": {"mode": "include"}})
+                    entries.append(
+                        {
+                            "fullUrl": f"{base}/Medication/{medication_id}",
+                            "resource": medication,
+                            "search": {"mode": "include"},
+                        }
+                    )
         body = {"resourceType": "Bundle", "type": "searchset", "total": len(found), "link": links, "entry": entries}
         return JSONResponse(body, media_type=FHIR_JSON)
 
@@ -131,7 +148,9 @@ def create_fhir_app(config: FhirServerConfig | None = None, store: FixtureStore 
             Route("/{type}/_search", search, methods=["POST"]),
             Route("/{type}/{id}", read),
         ],
-        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["*"], allow_methods=["GET", "POST"])],
+        middleware=[
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["*"], allow_methods=["GET", "POST"])
+        ],
     )
 
 

@@ -81,7 +81,10 @@ def feedback_extra() -> dict[str, Any]:
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"model": OperationOutcome, "description": description + " (FHIR OperationOutcome; the message is in issue[0].diagnostics)"}
+    return {
+        "model": OperationOutcome,
+        "description": description + " (FHIR OperationOutcome; the message is in issue[0].diagnostics)",
+    }
 
 
 UNAUTHORIZED: dict[str, Any] = {
@@ -92,7 +95,9 @@ BAD_REQUEST = _error(
     "The body is not JSON or not a JSON object, a required field is missing or malformed "
     "(hook, hookInstance, context, context.patientId, context.draftOrders), or hook does not match the service"
 )
-BAD_FEEDBACK = _error("The body is not JSON or not a JSON object, or a feedback item lacks a field or has a malformed one (the diagnostics name it)")
+BAD_FEEDBACK = _error(
+    "The body is not JSON or not a JSON object, or a feedback item lacks a field or has a malformed one (the diagnostics name it)"
+)
 NOT_FOUND = _error("No CDS service with this id")
 PRECONDITION_FAILED = _error(
     "Nothing was prefetched and there is no fhirServer this service may read (CDS Hooks 2.0 §412)"
@@ -103,7 +108,9 @@ UNAVAILABLE = _error(
     "requests in progress (Retry-After); retry later"
 )
 TIMEOUT = _error("The body did not arrive within CDS_BODY_READ_TIMEOUT_SECONDS")
-TOO_MANY = _error("The issuer has sent CDS_FEEDBACK_MAX_ITEMS_PER_ISSUER_PER_HOUR feedback items this hour (Retry-After)")
+TOO_MANY = _error(
+    "The issuer has sent CDS_FEEDBACK_MAX_ITEMS_PER_ISSUER_PER_HOUR feedback items this hour (Retry-After)"
+)
 
 
 def hook_call_responses() -> dict[int | str, dict[str, Any]]:

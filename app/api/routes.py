@@ -58,6 +58,7 @@ router = APIRouter()
 ModelT = TypeVar("ModelT", bound=BaseModel)
 log = logging.getLogger("ldn_cds.feedback")
 
+
 class JsonResponse(Response):
     media_type = "application/json"
 
@@ -135,7 +136,9 @@ async def read_json_object(request: Request, settings: Settings) -> dict[str, An
                 if len(body) > limit:
                     raise PayloadTooLarge(f"request body over {limit} bytes")
     except TimeoutError:
-        raise RequestTimeout(f"request body not received within {seconds:g} s", headers={"Connection": "close"}) from None
+        raise RequestTimeout(
+            f"request body not received within {seconds:g} s", headers={"Connection": "close"}
+        ) from None
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -211,7 +214,9 @@ async def feedback(
     for item in parsed.feedback:
         card = issued.get(item.card)
         if card is None or card.issuer != issuer or card.service_id != service.id:
-            raise BadRequest(f"feedback for card {item.card[:64]}: not a card this service issued to this client, or expired")
+            raise BadRequest(
+                f"feedback for card {item.card[:64]}: not a card this service issued to this client, or expired"
+            )
     records = feedback_records(
         service.id,
         parsed,

@@ -149,7 +149,7 @@ def _unchecked_text(uncertain: Sequence[Exposure], gaps: Sequence[DataGap]) -> L
 
 
 def _as_written(written: str | None, dose: float | None) -> str:
-    """"4.5 mcg (0.0045 mg)"; a dose already written in mg once: "0.3 mg"."""
+    """The dose as written, then in mg: "4.5 mcg (0.0045 mg)"; a dose already written in mg once: "0.3 mg"."""
     mg = f"{format_mg(dose)} mg" if dose is not None else "an unstated dose"
     if not written or written == mg or dose is None:
         return mg
@@ -162,7 +162,9 @@ def _lines_text(lines: Sequence[Line]) -> str:
 
 
 def _diagnosis_line(condition: ConditionEntry) -> str:
-    state = "in remission per record" if condition.in_remission else (condition.clinical_status or "status not recorded")
+    state = (
+        "in remission per record" if condition.in_remission else (condition.clinical_status or "status not recorded")
+    )
     onset = f", onset {_day(condition.onset)}" if condition.onset else ""
     return f"- **{condition.name}** ({state}{onset})"
 
@@ -179,7 +181,9 @@ def _tried_text(tried: Sequence[TriedAgent], clinical: ClinicalSettings) -> str:
         elif agent.weeks is not None and agent.counts(clinical):
             lines.append(f"{head}: tried for {agent.weeks} weeks")
         elif agent.weeks is not None:
-            lines.append(f"{head}: {agent.weeks} weeks on record, shorter than a {clinical.min_trial_weeks}-week trial; not counted")
+            lines.append(
+                f"{head}: {agent.weeks} weeks on record, shorter than a {clinical.min_trial_weeks}-week trial; not counted"
+            )
         else:
             lines.append(f"{head}: how long it was taken is not on record; not counted")
     return "\n".join(lines)
@@ -271,7 +275,9 @@ class _Renderer:
         else:
             action = Action(type="create", description=wording["create_description"], resource=order)
             label = wording["create_label"]
-        return [Suggestion(label=label.format_map(self.numbers), uuid=self.uuid(), isRecommended=True, actions=[action])]
+        return [
+            Suggestion(label=label.format_map(self.numbers), uuid=self.uuid(), isRecommended=True, actions=[action])
+        ]
 
     # --- evidence ----------------------------------------------------------------
 
@@ -309,14 +315,22 @@ class _Renderer:
             case OpioidStatusUnchecked(naltrexone_order=order, uncertain=uncertain, gaps=gaps):
                 lines = [self.opioid_lines(uncertain)] if uncertain else []
                 if gaps:
-                    lines.append(f"- Not read: {_gap_text(gaps)}. No opioid was found in what was read, which is not the same as no opioid.")
-                values = {"order": order.name, "missing": _unchecked_text(uncertain, gaps), "unchecked": "\n".join(lines)}
+                    lines.append(
+                        f"- Not read: {_gap_text(gaps)}. No opioid was found in what was read, which is not the same as no opioid."
+                    )
+                values = {
+                    "order": order.name,
+                    "missing": _unchecked_text(uncertain, gaps),
+                    "unchecked": "\n".join(lines),
+                }
                 return self.card(CardKind.opioid_status_unchecked, values)
             case NaltrexoneBlocksOpioid(opioid_order=order, blockades=blockades):
                 margin = self.numbers["oral_margin_days"]
                 values = {
                     "opioid_order": order.name,
-                    "opioid": Listing.of(order.drug.opioid_ingredients, "opioids") if order.drug.opioid_ingredients else order.name,
+                    "opioid": Listing.of(order.drug.opioid_ingredients, "opioids")
+                    if order.drug.opioid_ingredients
+                    else order.name,
                     "until": blockade_until(blockades),
                     "naltrexone_lines": "\n".join(blockade_line(b) for b in blockades),
                     "oral_margin_note": (
@@ -404,7 +418,9 @@ class _Renderer:
         values = {
             "order": finding.order.name,
             "dose_mg": format_mg(dose) if dose is not None else "an unstated dose",
-            "dose_text": f"{format_mg(dose)} mg" if dose is not None else _DOSE_CLASS_TEXT.get(finding.dose_class, "as ordered"),
+            "dose_text": f"{format_mg(dose)} mg"
+            if dose is not None
+            else _DOSE_CLASS_TEXT.get(finding.dose_class, "as ordered"),
             "as_written": _as_written(as_written, dose),
             "problem": finding.problem or "no dose is written in the order",
             "conditions": evidence["conditions"],

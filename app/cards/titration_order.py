@@ -81,7 +81,12 @@ def titration_order(
     dosages = []
     for index, dose in enumerate(doses):
         last = index == len(doses) - 1
-        fill = {"dose_mg": format_mg(dose), "weeks": weeks, "units": units_per_dose(dose, clinical), "strength_mg": strength}
+        fill = {
+            "dose_mg": format_mg(dose),
+            "weeks": weeks,
+            "units": units_per_dose(dose, clinical),
+            "strength_mg": strength,
+        }
         dosages.append(
             _dosage(
                 index + 1,

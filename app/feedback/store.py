@@ -154,9 +154,20 @@ class FeedbackStore:
                 inserted += tx.execute(
                     _INSERT,
                     (
-                        r.service_id, r.card_uuid, r.outcome, r.outcome_timestamp, r.card_kind,
-                        r.card_service_number, r.accepted_suggestions, r.override_system, r.override_code,
-                        r.override_display, r.override_comment, r.issuer, r.tenant, r.received_at,
+                        r.service_id,
+                        r.card_uuid,
+                        r.outcome,
+                        r.outcome_timestamp,
+                        r.card_kind,
+                        r.card_service_number,
+                        r.accepted_suggestions,
+                        r.override_system,
+                        r.override_code,
+                        r.override_display,
+                        r.override_comment,
+                        r.issuer,
+                        r.tenant,
+                        r.received_at,
                     ),
                 )
         return inserted
@@ -206,11 +217,15 @@ class FeedbackStore:
 
 def _recent_items(tx: Transaction, issuer: str | None, now: str) -> int:
     """Feedback rows stored for ``issuer`` (``None``: calls without a JWT) in the hour before ``now``."""
-    hour_ago = (datetime.fromisoformat(now.removesuffix("Z")) - timedelta(hours=1)).isoformat(timespec="microseconds") + "Z"
+    hour_ago = (datetime.fromisoformat(now.removesuffix("Z")) - timedelta(hours=1)).isoformat(
+        timespec="microseconds"
+    ) + "Z"
     if issuer is None:
         rows = tx.fetchall("SELECT COUNT(*) FROM card_feedback WHERE issuer IS NULL AND received_at >= ?", (hour_ago,))
     else:
-        rows = tx.fetchall("SELECT COUNT(*) FROM card_feedback WHERE issuer = ? AND received_at >= ?", (issuer, hour_ago))
+        rows = tx.fetchall(
+            "SELECT COUNT(*) FROM card_feedback WHERE issuer = ? AND received_at >= ?", (issuer, hour_ago)
+        )
     return int(rows[0][0])
 
 
@@ -235,7 +250,9 @@ def format_report(report: FeedbackReport) -> str:
         lines.append("No feedback stored yet.")
         return "\n".join(lines)
     width = max(len("card kind"), *(len(printable(k.kind)) for k in report.kinds))
-    lines.append(f"{'card kind':<{width}}  {'feedback':>8}  {'accepted':>8}  {'overridden':>10}  {'acceptance':>10}  {'override':>8}")
+    lines.append(
+        f"{'card kind':<{width}}  {'feedback':>8}  {'accepted':>8}  {'overridden':>10}  {'acceptance':>10}  {'override':>8}"
+    )
     for k in report.kinds:
         lines.append(
             f"{printable(k.kind):<{width}}  {k.total:>8}  {k.accepted:>8}  {k.overridden:>10}  "
@@ -263,9 +280,7 @@ def report_as_json(report: FeedbackReport) -> dict[str, object]:
                 "overridden": k.overridden,
                 "acceptanceRate": round(k.acceptance_rate, 4),
                 "overrideRate": round(k.override_rate, 4),
-                "topOverrideReasons": [
-                    {"code": r.code, "display": r.display, "count": r.count} for r in k.top_reasons
-                ],
+                "topOverrideReasons": [{"code": r.code, "display": r.display, "count": r.count} for r in k.top_reasons],
             }
             for k in report.kinds
         ],

@@ -160,7 +160,9 @@ def dose_steps(dosages: Any, strength: Strength | None) -> tuple[DoseStep, ...]:
     return tuple(sorted(steps, key=lambda s: s.sequence))
 
 
-def read_dose(dosage: dict[str, Any], text: str | None, strength: Strength | None) -> tuple[float | None, str | None, str | None]:
+def read_dose(
+    dosage: dict[str, Any], text: str | None, strength: Strength | None
+) -> tuple[float | None, str | None, str | None]:
     """(dose in mg, the dose as written, why it could not be read) of one ``Dosage``."""
     structured = dose_amount(dosage, maximum=False)
     structured_text = _written(dosage)
@@ -173,8 +175,12 @@ def read_dose(dosage: dict[str, Any], text: str | None, strength: Strength | Non
     if written_mg:
         mg, written = written_mg[0]
         if structured_mg is not None and abs(structured_mg - mg) > _SAME_DOSE_MG:
-            return None, structured_text, (
-                f"the instructions say {written} but the structured dose, {structured_text}, is {_mg(structured_mg)} mg"
+            return (
+                None,
+                structured_text,
+                (
+                    f"the instructions say {written} but the structured dose, {structured_text}, is {_mg(structured_mg)} mg"
+                ),
             )
         return mg, written, None
     if structured_mg is not None:

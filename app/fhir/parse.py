@@ -188,7 +188,9 @@ def _product_strength(medication: Json | None, names: list[str]) -> Strength | N
             numerator, denominator = as_dict(ratio.get("numerator")), as_dict(ratio.get("denominator"))
             found = strength_from_ratio(
                 amount(numerator.get("value"), numerator.get("unit"), numerator.get("code")),
-                amount(denominator.get("value"), denominator.get("unit"), denominator.get("code")) if denominator else None,
+                amount(denominator.get("value"), denominator.get("unit"), denominator.get("code"))
+                if denominator
+                else None,
             )
             if found is not None:
                 return found
@@ -276,7 +278,9 @@ def condition_entry(resource: Json) -> ConditionEntry | None:
     clinical = _status_code(resource.get("clinicalStatus"))
     return ConditionEntry(
         resource_id=as_str(resource.get("id")),
-        name=names[0] if names else condition_display((s, c) for s, c, _ in concept_codings if c) or "unnamed condition",
+        name=names[0]
+        if names
+        else condition_display((s, c) for s, c, _ in concept_codings if c) or "unnamed condition",
         kinds=kinds,
         # A missing clinicalStatus is read as active: problem lists often omit it.
         active=clinical not in _INACTIVE_CONDITION and verification not in _UNTRUSTED_CONDITION,

@@ -32,6 +32,7 @@ _NALTREXONE_ROLE_TO_PRODUCT = {
     "naltrexone_bupropion_er": NaltrexoneProduct.bupropion_combination,
 }
 
+
 class Depot(StrEnum):
     """An opioid product whose one application keeps acting for days after it is given."""
 
@@ -166,7 +167,8 @@ def _classify(rxnorm_codes: tuple[str, ...], names: tuple[str, ...]) -> DrugProf
 _PATCH = re.compile(r"\b(transdermal|patch(?:es)?)\b", re.I)
 _WEAR_HOURS = re.compile(r"\b(\d{2,3})\s*(?:HR|hours?)\b", re.I)
 _DEPOT_INJECTION = re.compile(
-    r"\b(sublocade|brixadi)\b|\b(extended[- ]release|ER)\b.*\binjection\b|\bprefilled syringe\b.*\b(sublocade|brixadi)\b", re.I
+    r"\b(sublocade|brixadi)\b|\b(extended[- ]release|ER)\b.*\binjection\b|\bprefilled syringe\b.*\b(sublocade|brixadi)\b",
+    re.I,
 )
 _IMPLANT = re.compile(r"\b(implant|probuphine)\b", re.I)
 

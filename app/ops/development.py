@@ -75,8 +75,8 @@ def issuer_warnings(registry: IssuerRegistry) -> list[str]:
     return [
         f"the trusted issuers file has an entry for iss {SANDBOX_ISSUER!r}, which replaces the built-in "
         f"sandbox entry, but it does not list the jku the sandbox signs with ({SANDBOX_JKU}): every "
-        f"sandbox call will be refused with 401. Fix: add \"jku_urls\": [\"{SANDBOX_JKU}\"] to that "
-        "entry (its keys may stay inline in \"jwks\"), or, in development, remove the entry to use "
+        f'sandbox call will be refused with 401. Fix: add "jku_urls": ["{SANDBOX_JKU}"] to that '
+        'entry (its keys may stay inline in "jwks"), or, in development, remove the entry to use '
         "the built-in one"
     ]
 

@@ -35,24 +35,35 @@ class Metrics:
             registry=r,
         )
         self.requests = Counter(
-            "ldn_cds_requests", "Requests answered, by endpoint, service and HTTP status.",
-            ["endpoint", "service", "status"], registry=r,
+            "ldn_cds_requests",
+            "Requests answered, by endpoint, service and HTTP status.",
+            ["endpoint", "service", "status"],
+            registry=r,
         )
         self.cards = Counter(
-            "ldn_cds_cards_emitted", "Cards returned to CDS clients, by card kind and indicator.",
-            ["service", "kind", "indicator"], registry=r,
+            "ldn_cds_cards_emitted",
+            "Cards returned to CDS clients, by card kind and indicator.",
+            ["service", "kind", "indicator"],
+            registry=r,
         )
         self.fhir_calls = Counter(
-            "ldn_cds_fhir_fallback_calls", "FHIR fallback reads and searches against the client's fhirServer.",
-            ["operation"], registry=r,
+            "ldn_cds_fhir_fallback_calls",
+            "FHIR fallback reads and searches against the client's fhirServer.",
+            ["operation"],
+            registry=r,
         )
         self.fhir_failures = Counter(
-            "ldn_cds_fhir_fallback_failures", "FHIR fallback calls that gave no data, by reason.",
-            ["operation", "reason"], registry=r,
+            "ldn_cds_fhir_fallback_failures",
+            "FHIR fallback calls that gave no data, by reason.",
+            ["operation", "reason"],
+            registry=r,
         )
         self.fhir_seconds = Histogram(
-            "ldn_cds_fhir_fallback_duration_seconds", "Duration of FHIR fallback calls (searches include paging).",
-            ["operation"], buckets=_LATENCY_BUCKETS, registry=r,
+            "ldn_cds_fhir_fallback_duration_seconds",
+            "Duration of FHIR fallback calls (searches include paging).",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.auth_failures = Counter(
             "ldn_cds_auth_failures",
@@ -60,8 +71,10 @@ class Metrics:
             registry=r,
         )
         self.feedback = Counter(
-            "ldn_cds_feedback", "Feedback items received, by card kind and outcome.",
-            ["kind", "outcome"], registry=r,
+            "ldn_cds_feedback",
+            "Feedback items received, by card kind and outcome.",
+            ["kind", "outcome"],
+            registry=r,
         )
 
     def exposition(self) -> bytes:

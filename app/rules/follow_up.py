@@ -49,7 +49,10 @@ def patient_view_findings(record: PatientRecord, today: date, clinical: Clinical
     if standing.stance is Stance.refractory:
         return [
             LdnCandidate(
-                conditions=standing.conditions, tried=standing.tried, places=standing.places, diagnoses=standing.diagnoses
+                conditions=standing.conditions,
+                tried=standing.tried,
+                places=standing.places,
+                diagnoses=standing.diagnoses,
             )
         ]
     return []

@@ -22,7 +22,10 @@ _LDN_INTENT = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, Dos
 
 def order_findings(record: PatientRecord, today: date, clinical: ClinicalSettings) -> list[Finding]:
     """Opioid safety first; then, beside it, the dose and where LDN stands."""
-    findings: list[Finding] = [*opioid_conflicts(record, today, clinical), *opioid_dependence_findings(record, today, clinical)]
+    findings: list[Finding] = [
+        *opioid_conflicts(record, today, clinical),
+        *opioid_dependence_findings(record, today, clinical),
+    ]
     # Never hand over a ready LDN order while opioid safety is in doubt, or to a patient
     # with opioid dependence or long-term opioid therapy on the problem list.
     titration_allowed = not any(

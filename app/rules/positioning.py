@@ -58,7 +58,9 @@ def ldn_standing(record: PatientRecord, today: date, clinical: ClinicalSettings)
     if refractory:
         conditions = tuple(care.condition for care in refractory)
     diagnoses = tuple(c for c in record.conditions if c.active and c.kinds & set(conditions))
-    return Standing(stance, conditions, tried, untried, tuple(dict.fromkeys(care.ldn_place for care in refractory)), diagnoses)
+    return Standing(
+        stance, conditions, tried, untried, tuple(dict.fromkeys(care.ldn_place for care in refractory)), diagnoses
+    )
 
 
 def _missing_lines(care: StandardCare, counted: set[TherapyClass]) -> list[Line]:

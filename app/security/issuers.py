@@ -129,7 +129,9 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
     fhir_servers = _url_list(entry["fhir_servers"], f"{where}: 'fhir_servers'")
     for i, server in enumerate(fhir_servers):
         if (problem := fhir_base_problem(server)) is not None:
-            raise IssuersFileError(f"{where}: 'fhir_servers'[{i}] {problem}: a FHIR base URL is scheme, host and path only")
+            raise IssuersFileError(
+                f"{where}: 'fhir_servers'[{i}] {problem}: a FHIR base URL is scheme, host and path only"
+            )
     jwks_url = _url(entry["jwks_url"], f"{where}: 'jwks_url'") if entry.get("jwks_url") is not None else None
     jku_urls = _url_list(entry.get("jku_urls", []), f"{where}: 'jku_urls'")
     inline = KeySet()
@@ -138,9 +140,7 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
     if not inline.keys and jwks_url is None and not jku_urls:
         raise IssuersFileError(f"{where}: give its keys with 'jwks', 'jwks_url' or 'jku_urls'")
     tenants = entry.get("tenants")
-    if tenants is not None and (
-        not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants)
-    ):
+    if tenants is not None and (not isinstance(tenants, list) or not all(isinstance(t, str) and t for t in tenants)):
         raise IssuersFileError(f"{where}: 'tenants' must be a list of non-empty strings")
     lifetime = entry.get("max_token_lifetime_seconds")
     if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0):

@@ -114,7 +114,9 @@ class JwksCache:
         try:
             async with self._http.stream("GET", url, headers={"Accept": "application/json"}) as response:
                 if response.status_code != 200:
-                    log.warning("JWKS fetch failed", extra={"iss": issuer, "jwks_url": url, "status": response.status_code})
+                    log.warning(
+                        "JWKS fetch failed", extra={"iss": issuer, "jwks_url": url, "status": response.status_code}
+                    )
                     return None
                 body = bytearray()
                 async for chunk in response.aiter_bytes():

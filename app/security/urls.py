@@ -68,7 +68,9 @@ def is_under_base(url: str, base: str) -> bool:
     if target.scheme not in _DEFAULT_PORTS or target.userinfo:
         return False
     if (target.scheme, target.host, target.port or _DEFAULT_PORTS[target.scheme]) != (
-        root.scheme, root.host, root.port or _DEFAULT_PORTS.get(root.scheme),
+        root.scheme,
+        root.host,
+        root.port or _DEFAULT_PORTS.get(root.scheme),
     ):
         return False
     path = target.raw_path.split(b"?", 1)[0].decode("ascii", "replace")

@@ -32,9 +32,15 @@ def urls(card: dict[str, Any]) -> set[str]:
 def every_card(client) -> list[dict[str, Any]]:
     """The cards of every fixture scenario, plus the two kinds no scenario shows."""
     cards = [card for case in scenarios() for card in cards_for(client, hook_request(case))]
-    dstu2 = {"resourceType": "MedicationOrder", "id": "m1", "medicationCodeableConcept": {"text": "Naltrexone 50 mg tablet"}}
+    dstu2 = {
+        "resourceType": "MedicationOrder",
+        "id": "m1",
+        "medicationCodeableConcept": {"text": "Naltrexone 50 mg tablet"},
+    }
     cards += cards_for(client, hook_body("order-select", [dstu2], prefetch=full_prefetch([])))
-    no_dose = draft_order({"text": "Naltrexone oral suspension (compounded)"}, dosageInstruction=[{"text": "as directed"}])
+    no_dose = draft_order(
+        {"text": "Naltrexone oral suspension (compounded)"}, dosageInstruction=[{"text": "as directed"}]
+    )
     cards += cards_for(client, hook_body("order-select", [no_dose], prefetch=full_prefetch([])))
     return cards
 

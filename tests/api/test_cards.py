@@ -64,7 +64,9 @@ def test_the_conflict_card_names_each_opioid_with_its_status_and_date(api):
         medication_dispense(METHADONE_LIQUID, handed_over="2026-11-23", days_supply=1),
         medication_request(LISINOPRIL, authored_on="2026-05-04"),
     ]
-    (card,) = conflict_cards(cards_for(api, hook_body("order-select", [draft_order(LDN_TEXT_ONLY)], prefetch=full_prefetch(history))))
+    (card,) = conflict_cards(
+        cards_for(api, hook_body("order-select", [draft_order(LDN_TEXT_ONLY)], prefetch=full_prefetch(history)))
+    )
     detail = card["detail"]
 
     oxycodone = line_mentioning(detail, "oxycodone")
@@ -106,20 +108,38 @@ def test_the_conflict_card_offers_override_reasons_with_display(api):
 
 
 def test_the_summary_stays_under_140_characters_with_many_opioids(api):
-    names = ["oxycodone", "hydromorphone", "morphine", "tapentadol", "tramadol", "codeine", "oxymorphone", "levorphanol"]
-    history = [medication_request(concept(f"{n} long descriptive product name for a test"), authored_on="2026-11-01") for n in names]
-    (card,) = conflict_cards(cards_for(api, hook_body("order-select", [draft_order(LDN_TEXT_ONLY)], prefetch=full_prefetch(history))))
+    names = [
+        "oxycodone",
+        "hydromorphone",
+        "morphine",
+        "tapentadol",
+        "tramadol",
+        "codeine",
+        "oxymorphone",
+        "levorphanol",
+    ]
+    history = [
+        medication_request(concept(f"{n} long descriptive product name for a test"), authored_on="2026-11-01")
+        for n in names
+    ]
+    (card,) = conflict_cards(
+        cards_for(api, hook_body("order-select", [draft_order(LDN_TEXT_ONLY)], prefetch=full_prefetch(history)))
+    )
     assert len(card["summary"]) < 140
 
 
 def test_a_dispense_inside_the_long_acting_interval_gives_the_critical_card(api):
-    patch = medication_dispense(FENTANYL_PATCH, handed_over=TODAY - timedelta(days=42), days_supply=30)  # ended 12 days ago
+    patch = medication_dispense(
+        FENTANYL_PATCH, handed_over=TODAY - timedelta(days=42), days_supply=30
+    )  # ended 12 days ago
     cards = cards_for(api, hook_body("order-select", [draft_order(NALTREXONE_50MG)], prefetch=full_prefetch([patch])))
     assert conflict_cards(cards)
 
 
 def test_the_opioid_free_interval_is_read_from_the_settings(make_client):
-    tramadol = medication_dispense(TRAMADOL_50MG, handed_over=TODAY - timedelta(days=11), days_supply=7)  # ended 4 days ago
+    tramadol = medication_dispense(
+        TRAMADOL_50MG, handed_over=TODAY - timedelta(days=11), days_supply=7
+    )  # ended 4 days ago
     request = hook_body("order-select", [draft_order(LDN_TEXT_ONLY)], prefetch=full_prefetch([tramadol]))
     assert conflict_cards(cards_for(make_client(), request))
     shorter = make_client(clinical={"opioid_free_days_short_acting": 4})
@@ -144,13 +164,19 @@ def test_an_opioid_ordered_for_a_patient_on_ldn_gets_a_warning_naming_both(api):
 
 def test_when_nothing_applies_the_answer_is_an_empty_card_list(api):
     # Neither naltrexone nor an opioid is ordered, and the patient takes neither.
-    request = hook_body("order-select", [draft_order(LISINOPRIL)], prefetch=full_prefetch([medication_request(TRAMADOL_50MG, status="stopped")]))
+    request = hook_body(
+        "order-select",
+        [draft_order(LISINOPRIL)],
+        prefetch=full_prefetch([medication_request(TRAMADOL_50MG, status="stopped")]),
+    )
     status, body = call_service(api, "ldn-order-select", request)
     assert (status, body) == (200, {"cards": []})
 
 
 def test_patient_view_for_a_patient_with_nothing_relevant_answers_with_an_empty_card_list(api):
-    request = hook_body("patient-view", prefetch=full_prefetch([medication_request(LISINOPRIL, authored_on="2026-01-01")]))
+    request = hook_body(
+        "patient-view", prefetch=full_prefetch([medication_request(LISINOPRIL, authored_on="2026-01-01")])
+    )
     status, body = call_service(api, "ldn-patient-view", request)
     assert (status, body) == (200, {"cards": []})
 
@@ -203,7 +229,6 @@ def test_a_dstu2_medication_order_gets_a_card_saying_r4_is_required(api, with_pr
     cards = cards_for(api, dstu2_request(with_prefetch))
     assert any("R4" in card_text(c) for c in cards), cards
     assert conflict_cards(cards) == [] and reverse_cards(cards) == []
-
 
 
 def test_a_dstu2_form_with_no_medication_yet_gets_no_card(api):

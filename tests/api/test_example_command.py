@@ -21,7 +21,11 @@ from tests.support.servers import PROJECT_ROOT, python_command
 
 # Scenarios whose promise depends on how long ago something happened (a recent dispense,
 # a patch removed 12 days ago): fixed-date requests stopped giving their conflict a week later.
-DATE_BOUND = ["tramadol-recent-dispense-ldn-select", "fentanyl-patch-ended-12d-ldn-select", "fentanyl-patch-ended-12d-ldn-sign"]
+DATE_BOUND = [
+    "tramadol-recent-dispense-ldn-select",
+    "fentanyl-patch-ended-12d-ldn-select",
+    "fentanyl-patch-ended-12d-ldn-sign",
+]
 
 
 def service_on(day: date, tmp_path: Path) -> TestClient:
@@ -38,7 +42,11 @@ def test_the_readme_command_gives_the_critical_card_today(tmp_path: Path) -> Non
     """The README's command as a real process, answered by a service on the real clock."""
     result = subprocess.run(
         python_command("-m", "devtools.example", "oxycodone-active-ldn-select"),
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     request = json.loads(result.stdout)
     assert request["context"]["draftOrders"]["entry"][0]["resource"]["authoredOn"] == date.today().isoformat()

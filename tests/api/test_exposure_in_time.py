@@ -33,7 +33,12 @@ from tests.support.fhir import (
 from tests.support.records import record_of
 from tests.support.scenarios import card_kind
 
-CONFLICT, UNCHECKED, ON_LDN, BLOCKS = "opioid-conflict", "opioid-status-unchecked", "opioid-exposure-on-ldn", "naltrexone-blocks-opioid"
+CONFLICT, UNCHECKED, ON_LDN, BLOCKS = (
+    "opioid-conflict",
+    "opioid-status-unchecked",
+    "opioid-exposure-on-ldn",
+    "naltrexone-blocks-opioid",
+)
 
 
 class Clock:
@@ -58,7 +63,10 @@ def kinds(service: TestClient, clock: Clock, today: date, hook: str, resources: 
     clock.today = today
     drafts = [draft_order(LDN_TEXT_ONLY)] if hook != "patient-view" else []
     if hook == "patient-view":
-        resources = [*resources, medication_statement(concept("Low-dose naltrexone 4.5 mg nightly"), start="2020-01-01")]
+        resources = [
+            *resources,
+            medication_statement(concept("Low-dose naltrexone 4.5 mg nightly"), start="2020-01-01"),
+        ]
     body = hook_body(hook, drafts, prefetch=full_prefetch(resources))
     return {card_kind(c) for c in cards_for(service, body)}
 

@@ -116,7 +116,9 @@ def test_a_referenced_medication_arrives_with_the_search_in_one_round_trip(api, 
     request = fallback_request(fhir_server.base_url, which=scenario("fentanyl-patch-ended-12d-ldn-select"))
     assert conflict_cards(cards_for(api, request))
     searches = [p for p in fhir_server.config.seen_paths if p.startswith("/MedicationRequest?")]
-    assert searches and all("_include=MedicationRequest%3Amedication" in p or "_include=MedicationRequest:medication" in p for p in searches)
+    assert searches and all(
+        "_include=MedicationRequest%3Amedication" in p or "_include=MedicationRequest:medication" in p for p in searches
+    )
     assert "/Medication/fen-med-fentanyl-25" not in fhir_server.config.seen_paths, "no second round trip"
 
 
@@ -154,8 +156,12 @@ def test_an_unreachable_fhir_server_gives_a_could_not_check_card(api):
 
 def test_an_unreachable_fhir_server_does_not_hide_an_opioid_in_the_same_draft_orders(api):
     request = fallback_request(closed_port_url())
-    request["context"]["draftOrders"]["entry"].append({"resource": draft_order(OXYCODONE_5MG, patient_id="opioid-active-oxycodone")})
-    request["context"]["selections"] = [f"MedicationRequest/{e['resource']['id']}" for e in request["context"]["draftOrders"]["entry"]]
+    request["context"]["draftOrders"]["entry"].append(
+        {"resource": draft_order(OXYCODONE_5MG, patient_id="opioid-active-oxycodone")}
+    )
+    request["context"]["selections"] = [
+        f"MedicationRequest/{e['resource']['id']}" for e in request["context"]["draftOrders"]["entry"]
+    ]
     assert conflict_cards(cards_for(api, request))
 
 
@@ -184,7 +190,9 @@ def test_a_slow_fhir_server_is_abandoned_at_the_overall_deadline(make_client):
 def test_the_fhir_searches_run_concurrently_within_the_deadline(make_client):
     # Each request takes 0.5 s; one after another they would take at least 2 s.
     client = make_client(fhir_deadline_seconds=1.6)
-    with fhir_server_running(FhirServerConfig(required_token=FHIR_TOKEN, delay_seconds=0.5, today=FIXTURE_TODAY)) as slow:
+    with fhir_server_running(
+        FhirServerConfig(required_token=FHIR_TOKEN, delay_seconds=0.5, today=FIXTURE_TODAY)
+    ) as slow:
         cards = cards_for(client, fallback_request(slow.base_url))
     assert conflict_cards(cards)
     assert not_checked_cards(cards) == []
@@ -195,13 +203,24 @@ def test_the_fhir_searches_run_concurrently_within_the_deadline(make_client):
 
 def busy_patient(opioid_last: int = 6) -> list[dict]:
     """A patient whose active oxycodone prescription comes after several other prescriptions."""
-    others = [medication_request(LISINOPRIL, authored_on="2026-01-01", patient_id="busy", id=f"busy-acei-{i}") for i in range(opioid_last)]
-    opioid = medication_request(OXYCODONE_5MG, authored_on=FIXTURE_TODAY - timedelta(days=3), patient_id="busy", id="busy-oxy")
+    others = [
+        medication_request(LISINOPRIL, authored_on="2026-01-01", patient_id="busy", id=f"busy-acei-{i}")
+        for i in range(opioid_last)
+    ]
+    opioid = medication_request(
+        OXYCODONE_5MG, authored_on=FIXTURE_TODAY - timedelta(days=3), patient_id="busy", id="busy-oxy"
+    )
     return [patient("busy"), *others, opioid]
 
 
 def busy_request(server_url: str) -> dict:
-    return hook_body("order-select", [draft_order(LDN_TEXT_ONLY, patient_id="busy")], patient_id="busy", fhir_server=server_url, access_token=FHIR_TOKEN)
+    return hook_body(
+        "order-select",
+        [draft_order(LDN_TEXT_ONLY, patient_id="busy")],
+        patient_id="busy",
+        fhir_server=server_url,
+        access_token=FHIR_TOKEN,
+    )
 
 
 def test_search_results_are_followed_across_pages(make_client):

@@ -68,7 +68,9 @@ def test_missing_draft_orders_is_400_naming_it(api, service_id):
     assert_error(*call_service(api, service_id, request), 400, "draftOrders")
 
 
-@pytest.mark.parametrize("value", ["a string", [1, 2], {"resourceType": "MedicationRequest"}], ids=["string", "list", "not a Bundle"])
+@pytest.mark.parametrize(
+    "value", ["a string", [1, 2], {"resourceType": "MedicationRequest"}], ids=["string", "list", "not a Bundle"]
+)
 def test_draft_orders_that_are_not_a_bundle_are_400(api, value):
     request = valid_order_select()
     request["context"]["draftOrders"] = value
@@ -77,7 +79,12 @@ def test_draft_orders_that_are_not_a_bundle_are_400(api, value):
 
 @pytest.mark.parametrize(
     ("service_id", "hook"),
-    [("ldn-order-select", "order-sign"), ("ldn-order-sign", "order-select"), ("ldn-patient-view", "order-select"), ("ldn-order-select", "patient-view")],
+    [
+        ("ldn-order-select", "order-sign"),
+        ("ldn-order-sign", "order-select"),
+        ("ldn-patient-view", "order-select"),
+        ("ldn-order-select", "patient-view"),
+    ],
 )
 def test_a_hook_that_does_not_match_the_service_is_400_naming_the_hook(api, service_id, hook):
     request = valid_order_select()
@@ -119,7 +126,11 @@ def test_no_prefetch_and_no_fhir_server_is_412(api):
 
 
 def test_a_prefetch_without_any_medication_key_and_no_fhir_server_is_412(api):
-    request = hook_body("order-select", [draft_order(LDN_TEXT_ONLY)], prefetch={"patient": {"resourceType": "Patient", "id": "test-patient"}})
+    request = hook_body(
+        "order-select",
+        [draft_order(LDN_TEXT_ONLY)],
+        prefetch={"patient": {"resourceType": "Patient", "id": "test-patient"}},
+    )
     assert_error(*call_service(api, "ldn-order-select", request), 412)
 
 

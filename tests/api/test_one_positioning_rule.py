@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.support.cards import cards_for
-from tests.support.fhir import NALTREXONE_50MG, LDN_TEXT_ONLY, concept, draft_order, full_prefetch, hook_body, medication_request, medication_statement
+from tests.support.fhir import (
+    NALTREXONE_50MG,
+    LDN_TEXT_ONLY,
+    concept,
+    draft_order,
+    full_prefetch,
+    hook_body,
+    medication_request,
+    medication_statement,
+)
 from tests.support.scenarios import card_kind
 
 TODAY = date(2026, 11, 26)
@@ -62,7 +71,9 @@ def test_an_ldn_order_positions_by_the_same_rule(api):
 
 
 def test_ldn_stopped_for_lack_of_benefit_is_not_suggested_again(api):
-    stopped = medication_request(LDN_TEXT_ONLY, status="stopped", authored_on="2026-03-01", statusReason={"text": "no benefit"})
+    stopped = medication_request(
+        LDN_TEXT_ONLY, status="stopped", authored_on="2026-03-01", statusReason={"text": "no benefit"}
+    )
     assert cards(api, "patient-view", [*REFRACTORY, stopped]) == []
 
 
@@ -77,7 +88,9 @@ def test_opioid_dependence_on_record_blocks_every_ready_ldn_order_and_every_no_o
     everything = [
         *cards(api, "patient-view", [*REFRACTORY, OUD]),
         *cards(api, "order-select", [*REFRACTORY, OUD], [draft_order(NALTREXONE_50MG)]),
-        *cards(api, "order-select", [*REFRACTORY, OUD], [draft_order(concept("Naltrexone 1.5 mg capsule (compounded)"))]),
+        *cards(
+            api, "order-select", [*REFRACTORY, OUD], [draft_order(concept("Naltrexone 1.5 mg capsule (compounded)"))]
+        ),
         *cards(api, "order-sign", [*REFRACTORY, OUD], [draft_order(LDN_TEXT_ONLY)]),
     ]
     assert "opioid-dependence-on-record" in {card_kind(c) for c in everything}

@@ -32,7 +32,9 @@ def production(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def build(**overrides: Any) -> TestClient:
-        issuers = write_issuers(tmp_path, [{"iss": "https://ehr.test", "jwks_url": "https://ehr.test/jwks", "fhir_servers": []}])
+        issuers = write_issuers(
+            tmp_path, [{"iss": "https://ehr.test", "jwks_url": "https://ehr.test/jwks", "fhir_servers": []}]
+        )
         client = TestClient(create_app(production_settings(tmp_path, issuers, **overrides)))
         clients.append(client.__enter__())
         return client
@@ -117,7 +119,9 @@ def _without_uuids(value: Any) -> Any:
     return value
 
 
-def test_the_service_answers_the_example_request_with_the_example_cards(api: TestClient, document: dict[str, Any]) -> None:
+def test_the_service_answers_the_example_request_with_the_example_cards(
+    api: TestClient, document: dict[str, Any]
+) -> None:
     operation = document["paths"][HOOK_CALL]["post"]
     request = operation["requestBody"]["content"]["application/json"]["example"]
     documented = operation["responses"]["200"]["content"]["application/json"]["example"]
@@ -131,7 +135,9 @@ def test_the_service_answers_the_example_request_with_the_example_cards(api: Tes
 
 def _schema_validator(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema.Validator:
     """A validator for ``schema`` (a ``$ref`` into the document), with the document's other refs resolvable."""
-    registry = Registry().with_resource("urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012))
+    registry = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
     return jsonschema.Draft202012Validator({"$ref": "urn:openapi" + schema["$ref"]}, registry=registry)
 
 
@@ -141,10 +147,14 @@ def test_every_error_answer_matches_its_documented_body(
     client = make_client(max_request_bytes=4_000)  # the full example request is larger
     no_prefetch = hook_request(scenario("oxycodone-active-ldn-select"), with_prefetch=False, today=FIXTURE_TODAY)
     answers = {
-        "400": client.post("/cds-services/ldn-order-select", content=b"{oops", headers={"Content-Type": "application/json"}),
+        "400": client.post(
+            "/cds-services/ldn-order-select", content=b"{oops", headers={"Content-Type": "application/json"}
+        ),
         "404": client.post("/cds-services/no-such-service", json=no_prefetch),
         "412": client.post("/cds-services/ldn-order-select", json=no_prefetch),
-        "413": client.post("/cds-services/ldn-order-select", json=hook_request(scenario("oxycodone-active-ldn-select"))),
+        "413": client.post(
+            "/cds-services/ldn-order-select", json=hook_request(scenario("oxycodone-active-ldn-select"))
+        ),
     }
     responses = document["paths"][HOOK_CALL]["post"]["responses"]
     for status, response in answers.items():

@@ -27,13 +27,30 @@ TODAY = date(2026, 11, 26)
 CLINICAL = ClinicalSettings()
 TEXTS = load_templates(PROJECT_ROOT / "cards")
 LONG = "Extraordinarily-Long-Proprietary-Compounded-Formulation"
-OPIOID_NAMES = ["oxycodone", "hydrocodone", "morphine", "hydromorphone", "tramadol", "tapentadol", "codeine", "oxymorphone", "meperidine", "levorphanol"]
+OPIOID_NAMES = [
+    "oxycodone",
+    "hydrocodone",
+    "morphine",
+    "hydromorphone",
+    "tramadol",
+    "tapentadol",
+    "codeine",
+    "oxymorphone",
+    "meperidine",
+    "levorphanol",
+]
 
 
 def _record():
-    opioids = [medication_request(concept(f"{name} {LONG} 5 mg tablet"), authored_on=TODAY - timedelta(days=3)) for name in OPIOID_NAMES]
+    opioids = [
+        medication_request(concept(f"{name} {LONG} 5 mg tablet"), authored_on=TODAY - timedelta(days=3))
+        for name in OPIOID_NAMES
+    ]
     undated = [medication_request(concept(f"{name} {LONG}"), status="completed") for name in OPIOID_NAMES]
-    naltrexone = [medication_statement(concept(f"naltrexone 4.5 mg {LONG} {i}"), start=TODAY - timedelta(days=40)) for i in range(5)]
+    naltrexone = [
+        medication_statement(concept(f"naltrexone 4.5 mg {LONG} {i}"), start=TODAY - timedelta(days=40))
+        for i in range(5)
+    ]
     ldn = draft_order(concept(f"Naltrexone {LONG} capsule"))
     return record_of([*opioids, *undated, *naltrexone], drafts=[ldn]), ldn
 
@@ -45,10 +62,15 @@ UNCERTAIN = tuple(e for e in opioid_exposures(RECORD, TODAY, CLINICAL) if e.leve
 BLOCKADES = naltrexone_blockades(RECORD, TODAY, CLINICAL)
 CONDITIONS = tuple(sorted(LDN_STUDIED_CONDITIONS))  # six conditions
 DIAGNOSES = tuple(
-    ConditionEntry(f"c{i}", f"Opioid dependence, {LONG} variant {i}", frozenset({ConditionKind.opioid_use_disorder}), active=True)
+    ConditionEntry(
+        f"c{i}", f"Opioid dependence, {LONG} variant {i}", frozenset({ConditionKind.opioid_use_disorder}), active=True
+    )
     for i in range(5)
 )
-GAPS = tuple(DataGap(t, GapReason.fhir_error) for t in ("MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration", "Condition"))
+GAPS = tuple(
+    DataGap(t, GapReason.fhir_error)
+    for t in ("MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration", "Condition")
+)
 OPIOID_ORDER = next(u for u in RECORD.medications if u.drug.is_opioid)
 LONG_FINDINGS = {
     CardKind.opioid_conflict: f.OpioidConflict(ORDER, EXPOSURES, UNCERTAIN, GAPS),
@@ -67,15 +89,36 @@ for stance, kind in [
     (f.Stance.not_assessed, CardKind.ldn_positioning_not_assessed),
     (f.Stance.no_studied_condition, CardKind.ldn_positioning_off_label),
 ]:
-    LONG_FINDINGS[kind] = f.LdnPositioning(stance, CONDITIONS, (), ((TherapyClass.tricyclic, TherapyClass.snri), (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)), ("3rd/4th-line", "2nd-line (expert review)"), (), ORDER, False)
+    LONG_FINDINGS[kind] = f.LdnPositioning(
+        stance,
+        CONDITIONS,
+        (),
+        ((TherapyClass.tricyclic, TherapyClass.snri), (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)),
+        ("3rd/4th-line", "2nd-line (expert review)"),
+        (),
+        ORDER,
+        False,
+    )
 for concern, dose_class, kind in [
     (f.DoseConcern.start_above_initial, DoseClass.low_dose, CardKind.ldn_dose_start_above_initial),
     (f.DoseConcern.below_ldn_range, DoseClass.below_low_dose_range, CardKind.ldn_dose_below_range),
     (f.DoseConcern.above_ldn_max, DoseClass.above_low_dose_max, CardKind.ldn_dose_above_max),
-    (f.DoseConcern.standard_dose_with_ldn_condition, DoseClass.standard_oral, CardKind.naltrexone_standard_dose_ldn_condition),
+    (
+        f.DoseConcern.standard_dose_with_ldn_condition,
+        DoseClass.standard_oral,
+        CardKind.naltrexone_standard_dose_ldn_condition,
+    ),
     (f.DoseConcern.dose_unknown, DoseClass.unknown, CardKind.naltrexone_dose_unknown),
 ]:
-    LONG_FINDINGS[kind] = f.NaltrexoneDoseConcern(concern, ORDER, dose_class, 123.456, CONDITIONS, False, ((TherapyClass.tricyclic, TherapyClass.snri), (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)))
+    LONG_FINDINGS[kind] = f.NaltrexoneDoseConcern(
+        concern,
+        ORDER,
+        dose_class,
+        123.456,
+        CONDITIONS,
+        False,
+        ((TherapyClass.tricyclic, TherapyClass.snri), (TherapyClass.gabapentinoid, TherapyClass.anticonvulsant)),
+    )
 
 
 def test_every_card_kind_has_a_long_input_case():
@@ -96,11 +139,19 @@ def test_a_summary_with_long_inputs_fits_and_no_word_is_cut(kind, monkeypatch):
     # it (lists lose items, "+N more" or "N opioids" stand in for them; nothing is cut mid-word).
     seen: list[str] = []
     original = render._summary
-    monkeypatch.setattr(render, "_summary", lambda template, values: seen.append(template.format_map(values)) or original(template, values))
+    monkeypatch.setattr(
+        render,
+        "_summary",
+        lambda template, values: seen.append(template.format_map(values)) or original(template, values),
+    )
     _render(kind)
     unlimited = set(_words(seen[0]))
     for word in _words(summary):
-        assert word in unlimited or word in {"more", "opioids", "conditions", "diagnoses", "gaps", "lines"} or re.fullmatch(r"\+?\d+", word), (word, summary)
+        assert (
+            word in unlimited
+            or word in {"more", "opioids", "conditions", "diagnoses", "gaps", "lines"}
+            or re.fullmatch(r"\+?\d+", word)
+        ), (word, summary)
 
 
 def _words(text: str) -> list[str]:

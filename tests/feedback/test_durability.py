@@ -19,8 +19,12 @@ FEEDBACK = "/cds-services/ldn-order-select/feedback"
 
 
 def item(card: str) -> dict:
-    return {"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z",
-            "overrideReason": {"reason": {"code": "patient-not-taking-opioid"}}}
+    return {
+        "card": card,
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-11-26T10:00:00Z",
+        "overrideReason": {"reason": {"code": "patient-not-taking-opioid"}},
+    }
 
 
 def stored_cards(database: Path) -> set[str]:

@@ -67,7 +67,12 @@ def test_accepted_feedback_keeps_the_accepted_suggestions(
     client: TestClient, settings: Settings, conflict_card: dict[str, Any]
 ) -> None:
     suggestion = conflict_card["suggestions"][0]["uuid"]
-    item = {"card": conflict_card["uuid"], "outcome": "accepted", "acceptedSuggestions": [{"id": suggestion}], "outcomeTimestamp": WHEN}
+    item = {
+        "card": conflict_card["uuid"],
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": suggestion}],
+        "outcomeTimestamp": WHEN,
+    }
     assert client.post(FEEDBACK, json={"feedback": [item]}).status_code == 200
     (row,) = rows(settings)
     assert row["outcome"] == "accepted" and json.loads(row["accepted_suggestions"]) == [suggestion]
@@ -98,21 +103,29 @@ def test_a_batch_may_mix_outcomes_and_hook_instances(client: TestClient, setting
 
 
 @pytest.mark.parametrize("card", ["not-one-of-ours", "0b2ec0b5-1d1e-4d53-9a4c-1f6f3a0e8b11"])
-def test_feedback_on_a_card_this_service_did_not_issue_is_refused(client: TestClient, settings: Settings, card: str) -> None:
+def test_feedback_on_a_card_this_service_did_not_issue_is_refused(
+    client: TestClient, settings: Settings, card: str
+) -> None:
     response = client.post(FEEDBACK, json={"feedback": [overridden(card)]})
     assert response.status_code == 400
     assert "not a card this service issued" in error_message(response.json())
     assert rows(settings) == []
 
 
-def test_one_unknown_card_refuses_the_whole_batch(client: TestClient, settings: Settings, conflict_card: dict[str, Any]) -> None:
+def test_one_unknown_card_refuses_the_whole_batch(
+    client: TestClient, settings: Settings, conflict_card: dict[str, Any]
+) -> None:
     body = {"feedback": [overridden(conflict_card["uuid"]), overridden("0b2ec0b5-1d1e-4d53-9a4c-1f6f3a0e8b11")]}
     assert client.post(FEEDBACK, json=body).status_code == 400
     assert rows(settings) == []
 
 
-def test_feedback_must_come_to_the_service_that_issued_the_card(client: TestClient, settings: Settings, conflict_card: dict[str, Any]) -> None:
-    response = client.post("/cds-services/ldn-order-sign/feedback", json={"feedback": [overridden(conflict_card["uuid"])]})
+def test_feedback_must_come_to_the_service_that_issued_the_card(
+    client: TestClient, settings: Settings, conflict_card: dict[str, Any]
+) -> None:
+    response = client.post(
+        "/cds-services/ldn-order-sign/feedback", json={"feedback": [overridden(conflict_card["uuid"])]}
+    )
     assert response.status_code == 400
     assert rows(settings) == []
 
@@ -135,7 +148,9 @@ def test_feedback_must_come_to_the_service_that_issued_the_card(client: TestClie
         ({"feedback": [overridden("c")] * 101}, "feedback"),
     ],
 )
-def test_a_malformed_body_is_a_400_that_names_the_field(client: TestClient, settings: Settings, body: Any, field: str) -> None:
+def test_a_malformed_body_is_a_400_that_names_the_field(
+    client: TestClient, settings: Settings, body: Any, field: str
+) -> None:
     response = client.post(FEEDBACK, json=body)
     assert response.status_code == 400
     assert field in error_message(response.json())
@@ -151,8 +166,12 @@ def test_invalid_json_is_a_400_and_an_unknown_service_a_404(client: TestClient) 
 
 def test_the_sandbox_feedback_shape_is_accepted(client: TestClient) -> None:
     """The sandbox sends reason with code (+system) only, no display, no userComment."""
-    item = {"card": issued_card(client)["uuid"], "outcome": "overridden",
-            "overrideReason": {"reason": {"code": "patient-not-taking-opioid"}}, "outcomeTimestamp": "2026-11-26T10:15:00.123Z"}
+    item = {
+        "card": issued_card(client)["uuid"],
+        "outcome": "overridden",
+        "overrideReason": {"reason": {"code": "patient-not-taking-opioid"}},
+        "outcomeTimestamp": "2026-11-26T10:15:00.123Z",
+    }
     assert client.post(FEEDBACK, json={"feedback": [item]}).status_code == 200
 
 
@@ -162,8 +181,16 @@ def test_feedback_report_prints_rates_per_card_kind_and_top_override_reasons(
     def post(kind: str, outcome: str, code: str | None = None, n: int = 1) -> None:
         for i in range(n):
             card = issued_card(client, kind)["uuid"]
-            item = overridden(card, code) if outcome == "overridden" else {
-                "card": card, "outcome": "accepted", "acceptedSuggestions": [{"id": "s"}], "outcomeTimestamp": WHEN}
+            item = (
+                overridden(card, code)
+                if outcome == "overridden"
+                else {
+                    "card": card,
+                    "outcome": "accepted",
+                    "acceptedSuggestions": [{"id": "s"}],
+                    "outcomeTimestamp": WHEN,
+                }
+            )
             assert client.post(FEEDBACK, json={"feedback": [item]}).status_code == 200
 
     post("opioid-conflict", "accepted", n=1)

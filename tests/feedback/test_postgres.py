@@ -41,13 +41,24 @@ def new_cards(n: int) -> list[str]:
 
 def records_for(cards: list[str], issuer: str | None) -> list:
     """Feedback rows for opioid-conflict cards (the route looks the topic up in card identity)."""
-    return feedback_records("ldn-order-select", batch(*cards), topics=dict.fromkeys(cards, "opioid-conflict"), issuer=issuer, tenant=None)
+    return feedback_records(
+        "ldn-order-select", batch(*cards), topics=dict.fromkeys(cards, "opioid-conflict"), issuer=issuer, tenant=None
+    )
 
 
 def batch(*cards: str) -> FeedbackRequest:
     return FeedbackRequest.model_validate(
-        {"feedback": [{"card": c, "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z",
-                       "overrideReason": {"reason": {"code": "specialist-supervised"}}} for c in cards]}
+        {
+            "feedback": [
+                {
+                    "card": c,
+                    "outcome": "overridden",
+                    "outcomeTimestamp": "2026-11-26T10:00:00Z",
+                    "overrideReason": {"reason": {"code": "specialist-supervised"}},
+                }
+                for c in cards
+            ]
+        }
     )
 
 
@@ -74,7 +85,9 @@ def test_a_jti_is_first_used_once_across_instances(database: Database, postgres_
     try:
         jti = str(uuid.uuid4())
         with ThreadPoolExecutor(8) as pool:
-            results = list(pool.map(lambda i: ReplayGuard(database if i % 2 else other).first_use(ISSUER, jti, 2**40), range(16)))
+            results = list(
+                pool.map(lambda i: ReplayGuard(database if i % 2 else other).first_use(ISSUER, jti, 2**40), range(16))
+            )
         assert results.count(True) == 1
     finally:
         other.close()
@@ -86,19 +99,24 @@ def test_two_production_app_instances_on_one_postgres_share_replay_state_and_fee
     key = es384_key()
     issuers = write_issuers(tmp_path, [{"iss": ISSUER, "jwks": jwks(key), "fhir_servers": []}])
     settings = production_settings(tmp_path, issuers, database_url=postgres_url)
-    with TestClient(create_app(settings, today=lambda: FIXTURE_TODAY)) as first, TestClient(
-        create_app(settings, today=lambda: FIXTURE_TODAY)
-    ) as second:
+    with (
+        TestClient(create_app(settings, today=lambda: FIXTURE_TODAY)) as first,
+        TestClient(create_app(settings, today=lambda: FIXTURE_TODAY)) as second,
+    ):
         assert first.get("/readyz").json() == {"status": "ok", "database": "ok"}
         token = mint(key)
         assert first.get("/cds-services", headers=bearer(token)).status_code == 200
         assert second.get("/cds-services", headers=bearer(token)).status_code == 401
         # A card issued by one instance gets its feedback through the other.
         select = "/cds-services/ldn-order-select"
-        answer = first.post(select, json=hook_request(scenario("oxycodone-active-ldn-select")), headers=bearer(mint(key, select)))
+        answer = first.post(
+            select, json=hook_request(scenario("oxycodone-active-ldn-select")), headers=bearer(mint(key, select))
+        )
         card = next(c for c in answer.json()["cards"] if c["indicator"] == "critical")
         path = select + "/feedback"
-        body = {"feedback": [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
+        body = {
+            "feedback": [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}]
+        }
         assert first.post(path, json=body, headers=bearer(mint(key, path))).status_code == 200
         assert second.post(path, json=body, headers=bearer(mint(key, path))).status_code == 200
 
@@ -106,11 +124,20 @@ def test_two_production_app_instances_on_one_postgres_share_replay_state_and_fee
         view = "/cds-services/ldn-patient-view"
         chart = hook_request(scenario("refractory-fibromyalgia-patient-view"))
         (candidate,) = first.post(view, json=chart, headers=bearer(mint(key, view))).json()["cards"]
-        override = {"feedback": [{"card": candidate["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
-        assert second.post(view + "/feedback", json=override, headers=bearer(mint(key, view + "/feedback"))).status_code == 200
+        override = {
+            "feedback": [
+                {"card": candidate["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}
+            ]
+        }
+        assert (
+            second.post(view + "/feedback", json=override, headers=bearer(mint(key, view + "/feedback"))).status_code
+            == 200
+        )
         assert first.post(view, json=chart, headers=bearer(mint(key, view))).json()["cards"] == []
     with database.transaction() as tx:
-        assert tx.fetchall("SELECT issuer, card_kind FROM card_feedback WHERE service_id = 'ldn-order-select'") == [(ISSUER, "opioid-conflict")]
+        assert tx.fetchall("SELECT issuer, card_kind FROM card_feedback WHERE service_id = 'ldn-order-select'") == [
+            (ISSUER, "opioid-conflict")
+        ]
 
 
 def test_an_unreachable_server_is_a_database_error_not_a_crash(postgres_url: str) -> None:

@@ -56,7 +56,10 @@ def each_call_on_a_new_connection(base_url: str, name: str, patient: str, times:
 def test_an_override_quiets_the_topic_for_that_patient_only_across_workers_and_a_restart(tmp_path: Path) -> None:
     env = {"CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{tmp_path}/cds.db"}
     name = "refractory-fibromyalgia-patient-view"
-    with serve(env, tmp_path / "first.log", workers=2) as server, httpx.Client(base_url=server.base_url, timeout=10) as http:
+    with (
+        serve(env, tmp_path / "first.log", workers=2) as server,
+        httpx.Client(base_url=server.base_url, timeout=10) as http,
+    ):
         (candidate,) = cards(http, name, PATIENT)
         assert candidate["indicator"] == "info" and card_kind(candidate) == "ldn-candidate"
         override(http, candidate)
@@ -86,7 +89,11 @@ def test_no_patient_id_is_written_to_any_table_the_wal_or_the_logs(tmp_path: Pat
     log = tmp_path / "server.log"
     written: list[bytes] = []
     with serve(env, log) as server, httpx.Client(base_url=server.base_url, timeout=10) as http:
-        for name in ("refractory-fibromyalgia-patient-view", "vivitrol-10d-on-oxycodone-patient-view", "mid-titration-patient-view"):
+        for name in (
+            "refractory-fibromyalgia-patient-view",
+            "vivitrol-10d-on-oxycodone-patient-view",
+            "mid-titration-patient-view",
+        ):
             for card in cards(http, name, PATIENT):
                 override(http, card)
         select = hook_request(scenario("oxycodone-active-ldn-select"), today=date.today())

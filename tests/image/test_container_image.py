@@ -58,13 +58,17 @@ def say(message: str) -> None:
     print(f"\n[image-check {time.monotonic() - STARTED:6.1f} s] {message}", flush=True)
 
 
-def run(*command: str, log: Path | None = None, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    *command: str, log: Path | None = None, timeout: float = 900, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout)
     if log is not None:
         with log.open("a") as out:
             out.write(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}\n")
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
     return result
 
 
@@ -92,7 +96,9 @@ def stand_in_base(workdir: Path) -> str:
 def committed_context(workdir: Path) -> Path:
     """The committed tree (git archive HEAD): the Dockerfile and context exactly as committed."""
     head = run("git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD").stdout.strip()
-    archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", "HEAD"], capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "archive", "HEAD"], capture_output=True, check=True
+    ).stdout
     context = workdir / "context"
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(context, filter="data")
@@ -102,16 +108,29 @@ def committed_context(workdir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def image(stand_in_base: str, committed_context: Path, workdir: Path) -> str:
-    say(f"buildah build --format docker --isolation chroot --build-arg PYTHON_IMAGE={stand_in_base} (committed Dockerfile)")
+    say(
+        f"buildah build --format docker --isolation chroot --build-arg PYTHON_IMAGE={stand_in_base} (committed Dockerfile)"
+    )
     run("podman", "rmi", "--force", IMAGE, check=False)
     began = time.monotonic()
     run(
-        "buildah", "build", "--format", "docker", "--isolation", "chroot",
-        "--ulimit", "nofile=4096:4096",
-        "--build-arg", f"PYTHON_IMAGE={stand_in_base}",
-        "--volume", f"{CA_BUNDLE}:{CA_BUNDLE}:ro",
-        "--file", str(committed_context / "Dockerfile"),
-        "--tag", IMAGE, str(committed_context),
+        "buildah",
+        "build",
+        "--format",
+        "docker",
+        "--isolation",
+        "chroot",
+        "--ulimit",
+        "nofile=4096:4096",
+        "--build-arg",
+        f"PYTHON_IMAGE={stand_in_base}",
+        "--volume",
+        f"{CA_BUNDLE}:{CA_BUNDLE}:ro",
+        "--file",
+        str(committed_context / "Dockerfile"),
+        "--tag",
+        IMAGE,
+        str(committed_context),
         log=workdir / "build.log",
     )
     size = run("podman", "image", "inspect", IMAGE, "--format", "{{.Size}}").stdout.strip()
@@ -159,10 +178,23 @@ def start(image: str, workdir: Path, fhir: FhirServer, key, *extra: str) -> Cont
     issuers = write_issuers(workdir, [{"iss": ISS, "jwks": jwks(key), "fhir_servers": [fhir.base_url]}])
     issuers.chmod(0o644)
     run(
-        "podman", "run", "--detach", "--name", name, *RUN, *extra,
-        "--env", f"CDS_PUBLIC_BASE_URL={BASE_URL}", "--env", f"CDS_DEPLOYMENT_SECRET={DEPLOYMENT_SECRET}",
-        "--env", f"PORT={port}", "--env", f"CDS_ADMIN_PORT={admin_port}",
-        "--volume", f"{issuers}:/etc/ldn-cds/trusted-issuers.json:ro",
+        "podman",
+        "run",
+        "--detach",
+        "--name",
+        name,
+        *RUN,
+        *extra,
+        "--env",
+        f"CDS_PUBLIC_BASE_URL={BASE_URL}",
+        "--env",
+        f"CDS_DEPLOYMENT_SECRET={DEPLOYMENT_SECRET}",
+        "--env",
+        f"PORT={port}",
+        "--env",
+        f"CDS_ADMIN_PORT={admin_port}",
+        "--volume",
+        f"{issuers}:/etc/ldn-cds/trusted-issuers.json:ro",
         image,
     )
     container = Container(name=name, api=f"http://{LOOPBACK}:{port}", admin=f"http://{LOOPBACK}:{admin_port}")
@@ -193,8 +225,11 @@ def shipped(image: str, workdir: Path, fhir: FhirServer, signing) -> Iterator[Co
 
 def signed_hook_call(container: Container, fhir: FhirServer, key) -> httpx.Response:
     request = hook_request(
-        scenario("oxycodone-active-ldn-select"), with_prefetch=False, fhir_server=fhir.base_url,
-        access_token=FHIR_TOKEN, today=date.today(),
+        scenario("oxycodone-active-ldn-select"),
+        with_prefetch=False,
+        fhir_server=fhir.base_url,
+        access_token=FHIR_TOKEN,
+        today=date.today(),
     )
     token = mint(key, SERVICE, iss=ISS)
     return httpx.post(container.api + SERVICE, json=request, headers=bearer(token), timeout=15)
@@ -224,7 +259,9 @@ def test_a_hook_call_with_a_signed_token_reads_the_fhir_server_and_gets_the_card
     cards = assert_conformant_response(response.json())
     (card,) = conflict_cards(cards)
     assert card["indicator"] == "critical" and "oxycodone" in card["summary"]
-    assert set(fhir.config.seen_authorization) == {f"Bearer {FHIR_TOKEN}"}, "the EHR token went to the listed FHIR server"
+    assert set(fhir.config.seen_authorization) == {f"Bearer {FHIR_TOKEN}"}, (
+        "the EHR token went to the listed FHIR server"
+    )
     unsigned = httpx.post(shipped.api + SERVICE, json={}, timeout=15)
     assert unsigned.status_code == 401 and unsigned.content == b""
     say(f"signed ES384 call answered 200; cards: {[c['indicator'] for c in cards]}")
@@ -265,20 +302,42 @@ def test_sigterm_stops_it_cleanly_with_exit_0(shipped: Container) -> None:
 def test_it_runs_with_a_read_only_root_and_a_tmpfs_tmp(image: str, workdir: Path, fhir: FhirServer, signing) -> None:
     volume = f"ldn-cds-check-data-{uuid.uuid4().hex[:8]}"
     container = start(
-        image, workdir, fhir, signing,
-        "--read-only", "--tmpfs", "/tmp:rw,size=64m,mode=1777", "--volume", f"{volume}:/var/lib/ldn-cds",
+        image,
+        workdir,
+        fhir,
+        signing,
+        "--read-only",
+        "--tmpfs",
+        "/tmp:rw,size=64m,mode=1777",
+        "--volume",
+        f"{volume}:/var/lib/ldn-cds",
     )
     try:
-        assert run("podman", "inspect", container.name, "--format", "{{.HostConfig.ReadonlyRootfs}}").stdout.strip() == "true"
+        assert (
+            run("podman", "inspect", container.name, "--format", "{{.HostConfig.ReadonlyRootfs}}").stdout.strip()
+            == "true"
+        )
         refused = container.exec("sh", "-c", "touch /opt/ldn-cds/probe", check=False)
         assert refused.returncode != 0 and "Read-only file system" in refused.stderr
         response = signed_hook_call(container, fhir, signing)
         assert response.status_code == 200, response.text
         card = response.json()["cards"][0]
-        feedback = {"feedback": [{"card": card["uuid"], "outcome": "accepted", "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
-                                  "outcomeTimestamp": "2026-12-01T10:00:00Z"}]}
-        stored = httpx.post(container.api + SERVICE + "/feedback", json=feedback,
-                            headers=bearer(mint(signing, SERVICE + "/feedback", iss=ISS)), timeout=15)
+        feedback = {
+            "feedback": [
+                {
+                    "card": card["uuid"],
+                    "outcome": "accepted",
+                    "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+                    "outcomeTimestamp": "2026-12-01T10:00:00Z",
+                }
+            ]
+        }
+        stored = httpx.post(
+            container.api + SERVICE + "/feedback",
+            json=feedback,
+            headers=bearer(mint(signing, SERVICE + "/feedback", iss=ISS)),
+            timeout=15,
+        )
         assert stored.status_code == 200 and stored.json() == {"received": 1}
         assert httpx.get(f"{container.admin}/metrics").status_code == 200  # worker files in the tmpfs /tmp
         assert stop_with_sigterm(container) == 0

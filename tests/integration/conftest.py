@@ -19,7 +19,9 @@ from tests.support.servers import VENV_BIN, RunningProcess, free_port, python_co
 @pytest.fixture(scope="session")
 def fhir_process() -> Iterator[RunningProcess]:
     port = free_port()
-    command = python_command("-m", "devtools.fhir_server", "--port", str(port), "--token", FHIR_TOKEN, "--today", date.today().isoformat())
+    command = python_command(
+        "-m", "devtools.fhir_server", "--port", str(port), "--token", FHIR_TOKEN, "--today", date.today().isoformat()
+    )
     with running_process(command, port=port, ready_path="/metadata") as process:
         yield process
 
@@ -32,7 +34,9 @@ def service_process(tmp_path_factory) -> Iterator[RunningProcess]:
     if executable.exists():
         command = [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)]
     else:
-        command = python_command("-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port))
+        command = python_command(
+            "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)
+        )
     env = {"CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{database}", "WEB_CONCURRENCY": "1"}
     with running_process(command, port=port, ready_path="/cds-services", env=env, timeout=30) as process:
         yield process

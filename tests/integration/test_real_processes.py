@@ -10,7 +10,14 @@ import pytest
 
 from devtools.fixtures import hook_request, scenario
 from tests.conformance import error_message
-from tests.support.cards import SERVICE_FOR_HOOK, call_service, cards_for, conflict_cards, not_checked_cards, reverse_cards
+from tests.support.cards import (
+    SERVICE_FOR_HOOK,
+    call_service,
+    cards_for,
+    conflict_cards,
+    not_checked_cards,
+    reverse_cards,
+)
 from tests.support.fhir_server import FHIR_TOKEN
 from tests.support.scenarios import check_scenario_cards
 from tests.support.servers import closed_port_url
@@ -25,10 +32,14 @@ def fallback_request(fhir_url: str, token: str | None, which=OXY) -> dict:
 # --- the FHIR server really checks the token ---------------------------------------------------
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {FHIR_TOKEN}"], ids=["none", "wrong", "not bearer"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", f"Basic {FHIR_TOKEN}"], ids=["none", "wrong", "not bearer"]
+)
 def test_the_fhir_server_rejects_requests_without_the_right_bearer_token(fhir_process, authorization):
     headers = {"Authorization": authorization} if authorization else {}
-    response = httpx.get(f"{fhir_process.base_url}/MedicationRequest", params={"patient": "opioid-active-oxycodone"}, headers=headers)
+    response = httpx.get(
+        f"{fhir_process.base_url}/MedicationRequest", params={"patient": "opioid-active-oxycodone"}, headers=headers
+    )
     assert response.status_code == 401
 
 
@@ -50,7 +61,9 @@ def test_discovery_over_http_lists_the_three_services(service):
     assert {s["id"] for s in response.json()["services"]} == {"ldn-order-select", "ldn-order-sign", "ldn-patient-view"}
 
 
-def test_without_prefetch_the_service_reads_the_fhir_server_with_the_token_and_finds_the_conflict(service, fhir_process):
+def test_without_prefetch_the_service_reads_the_fhir_server_with_the_token_and_finds_the_conflict(
+    service, fhir_process
+):
     cards = cards_for(service, fallback_request(fhir_process.base_url, FHIR_TOKEN))
     (card,) = conflict_cards(cards)
     assert card["indicator"] == "critical" and "oxycodone" in card["summary"].lower()
@@ -88,7 +101,12 @@ PREFETCH_SAMPLE = [
     "on-ldn-morphine-naltrexone-select",
     "refuted-ldn-select",
 ]
-FALLBACK_SAMPLE = ["methadone-ldn-select", "buprenorphine-naloxone-ldn-contained-select", "aud-naltrexone-50-select", "on-ldn-naloxone-select"]
+FALLBACK_SAMPLE = [
+    "methadone-ldn-select",
+    "buprenorphine-naloxone-ldn-contained-select",
+    "aud-naltrexone-50-select",
+    "on-ldn-naloxone-select",
+]
 
 
 @pytest.mark.parametrize("name", PREFETCH_SAMPLE)

@@ -15,6 +15,19 @@ from tests.support.servers import LOOPBACK, RunningProcess, free_port, running_p
 def serve(env: Mapping[str, str], log_path: Path, *, workers: int = 1, timeout: float = 30) -> Iterator[RunningProcess]:
     """The server on a free port, once ``/readyz`` answers; its log kept at ``log_path``."""
     port = free_port()
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", LOOPBACK, "--port", str(port), "--workers", str(workers)]
-    with running_process(command, port=port, ready_path="/readyz", env=env, timeout=timeout, log_path=log_path) as server:
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "serve",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    with running_process(
+        command, port=port, ready_path="/readyz", env=env, timeout=timeout, log_path=log_path
+    ) as server:
         yield server

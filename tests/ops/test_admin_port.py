@@ -22,7 +22,17 @@ from app.main import create_app
 from app.settings import Settings
 from tests.conformance import error_message
 from tests.ops.server_process import serve
-from tests.security.support import ADMIN_PORT, BASE_URL, DEPLOYMENT_SECRET, ISSUER, bearer, es384_key, jwks, mint, write_issuers
+from tests.security.support import (
+    ADMIN_PORT,
+    BASE_URL,
+    DEPLOYMENT_SECRET,
+    ISSUER,
+    bearer,
+    es384_key,
+    jwks,
+    mint,
+    write_issuers,
+)
 from tests.support.servers import LOOPBACK, free_port
 
 KEY = es384_key()
@@ -40,7 +50,7 @@ def test_production_serves_metrics_on_the_admin_port_only(secure_client: TestCli
     assert refused.status_code == 401
     admin = secure_client.get(f"{ADMIN}/metrics")
     assert admin.status_code == 200 and "text/plain" in admin.headers["content-type"]
-    assert 'ldn_cds_auth_failures_total 1.0' in admin.text
+    assert "ldn_cds_auth_failures_total 1.0" in admin.text
     assert_not_found(secure_client.get(f"{API}/metrics"))
 
 
@@ -67,7 +77,9 @@ def test_production_without_an_admin_port_serves_no_metrics_and_says_so(
 
 def test_development_keeps_metrics_on_the_api_port_unless_an_admin_port_is_set(tmp_path: Path) -> None:
     def app(**overrides: object) -> TestClient:
-        return TestClient(create_app(Settings(env="development", database_url=f"sqlite:///{tmp_path}/d.db", **overrides)))
+        return TestClient(
+            create_app(Settings(env="development", database_url=f"sqlite:///{tmp_path}/d.db", **overrides))
+        )
 
     with app() as plain:
         assert plain.get(f"{API}/metrics").status_code == 200
@@ -114,7 +126,10 @@ def test_the_server_refuses_an_admin_port_equal_to_the_api_port(tmp_path: Path) 
     port = free_port()
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "serve", "--host", LOOPBACK, "--port", str(port)],
-        env={**os.environ, **production_env(tmp_path, port)}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **production_env(tmp_path, port)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "CDS_ADMIN_PORT" in result.stderr and "must differ" in result.stderr

@@ -76,29 +76,41 @@ def test_every_relative_link_resolves(document: Path) -> None:
 
 def test_the_checker_sees_what_it_should(tmp_path: Path) -> None:
     assert slug("Modes: `CDS_ENV`") == "modes-cds_env"
-    assert slug("2. `OPTIONS` … `400`: CORS refused the sandbox's origin") == "2-options--400-cors-refused-the-sandboxs-origin"
+    assert (
+        slug("2. `OPTIONS` … `400`: CORS refused the sandbox's origin")
+        == "2-options--400-cors-refused-the-sandboxs-origin"
+    )
     assert slug("Limitations (known, not hidden)") == "limitations-known-not-hidden"
     page = tmp_path / "page.md"
     page.write_text(
         "# Title\n\n## Part\n\n## Part\n\n```sh\n# not a heading [x](gone.md)\n```\n\n"
         "[ok](#part-1) [ok](page.md#title) ![ok](page.md) `[code](gone.md)` [web](https://example.org/x)\n"
-        "[bad](gone.md) [bad](#nowhere) [bad](page.md#part-2) <img src=\"missing.png\">\n",
+        '[bad](gone.md) [bad](#nowhere) [bad](page.md#part-2) <img src="missing.png">\n',
         encoding="utf-8",
     )
-    assert [problem.split(":")[0] for problem in broken_links(page, tmp_path)] == ["gone.md", "#nowhere", "page.md#part-2", "missing.png"]
+    assert [problem.split(":")[0] for problem in broken_links(page, tmp_path)] == [
+        "gone.md",
+        "#nowhere",
+        "page.md#part-2",
+        "missing.png",
+    ]
 
 
 def test_every_setting_is_in_the_deployment_settings_table() -> None:
     deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
-    table = deployment[deployment.index("## Settings (environment variables)"):]
+    table = deployment[deployment.index("## Settings (environment variables)") :]
     table = table[: table.index("\n## ", 1)]
-    missing = [f"CDS_{name.upper()}" for name in Settings.model_fields if name != "clinical" and f"`CDS_{name.upper()}`" not in table]
+    missing = [
+        f"CDS_{name.upper()}"
+        for name in Settings.model_fields
+        if name != "clinical" and f"`CDS_{name.upper()}`" not in table
+    ]
     assert missing == []
     assert "`CDS_CLINICAL__" in table
 
 
 def test_every_clinical_setting_is_in_the_clinical_settings_table() -> None:
     rules = (ROOT / "docs" / "clinical-rules.md").read_text(encoding="utf-8")
-    table = rules[rules.index("## Clinical settings"):]
+    table = rules[rules.index("## Clinical settings") :]
     table = table[: table.index("\n## ", 1)]
     assert [name for name in ClinicalSettings.model_fields if f"`{name}`" not in table] == []

@@ -29,7 +29,10 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
     with serve_in_thread(fhir) as fhir_server, serve(env, tmp_path / "service.log") as service:
         # No prefetch: the service must read the slow FHIR server, so the call takes ~1 s.
         body = hook_request(
-            scenario("oxycodone-active-ldn-select"), with_prefetch=False, fhir_server=fhir_server.base_url, today=date.today()
+            scenario("oxycodone-active-ldn-select"),
+            with_prefetch=False,
+            fhir_server=fhir_server.base_url,
+            today=date.today(),
         )
 
         def call() -> None:

@@ -53,15 +53,26 @@ def test_request_latency_per_service_and_cards_by_kind_and_indicator(client: Tes
     client.post("/cds-services/made-up-service", json={})
     metrics = client.get("/metrics").text
     assert "text/plain" in client.get("/metrics").headers["content-type"]
-    assert sample(metrics, "ldn_cds_request_duration_seconds_count", endpoint="service", service="ldn-order-select") == 1
+    assert (
+        sample(metrics, "ldn_cds_request_duration_seconds_count", endpoint="service", service="ldn-order-select") == 1
+    )
     assert sample(metrics, "ldn_cds_request_duration_seconds_count", endpoint="discovery") == 1
     assert sample(metrics, "ldn_cds_requests_total", endpoint="service", service="unknown", status="404") == 1
     assert "made-up-service" not in metrics  # label values come from fixed sets only
-    assert sample(
-        metrics, "ldn_cds_cards_emitted_total", service="ldn-order-select", kind="opioid-conflict", indicator="critical"
-    ) == 1
+    assert (
+        sample(
+            metrics,
+            "ldn_cds_cards_emitted_total",
+            service="ldn-order-select",
+            kind="opioid-conflict",
+            indicator="critical",
+        )
+        == 1
+    )
     total = sum(
-        float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("ldn_cds_cards_emitted_total{")
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("ldn_cds_cards_emitted_total{")
     )
     assert total == len(cards)
 
@@ -73,14 +84,18 @@ def test_fhir_fallback_calls_and_failures_are_counted(client: TestClient) -> Non
     metrics = client.get("/metrics").text
     calls = sample(metrics, "ldn_cds_fhir_fallback_calls_total", operation="search")
     assert calls >= 1
-    assert sample(metrics, "ldn_cds_fhir_fallback_failures_total", operation="search", reason="fhir-unreachable") == calls
+    assert (
+        sample(metrics, "ldn_cds_fhir_fallback_failures_total", operation="search", reason="fhir-unreachable") == calls
+    )
 
     with asgi_server(create_fhir_app()) as fhir:
         request = hook_request(scenario("oxycodone-active-ldn-select"), with_prefetch=False, fhir_server=fhir)
         assert client.post(SERVICE, json=request).status_code == 200
     metrics = client.get("/metrics").text
     assert sample(metrics, "ldn_cds_fhir_fallback_calls_total", operation="search") >= 2 * calls
-    assert sample(metrics, "ldn_cds_fhir_fallback_failures_total", operation="search", reason="fhir-unreachable") == calls
+    assert (
+        sample(metrics, "ldn_cds_fhir_fallback_failures_total", operation="search", reason="fhir-unreachable") == calls
+    )
     assert sample(metrics, "ldn_cds_fhir_fallback_duration_seconds_count", operation="search") >= 2 * calls
 
 

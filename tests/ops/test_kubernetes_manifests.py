@@ -119,7 +119,9 @@ def test_metrics_are_scraped_from_the_admin_port() -> None:
     assert int(env()["CDS_ADMIN_PORT"]["value"]) == admin != port_number("http")
     assert annotations["prometheus.io/port"] == str(admin) and annotations["prometheus.io/path"] == "/metrics"
     public = find("Service", "ldn-cds")
-    assert [p["targetPort"] for p in public["spec"]["ports"]] == ["http"], "the public Service never exposes the admin port"
+    assert [p["targetPort"] for p in public["spec"]["ports"]] == ["http"], (
+        "the public Service never exposes the admin port"
+    )
 
 
 def test_several_pods_share_one_postgresql_database() -> None:

@@ -17,7 +17,9 @@ def test_the_wheel_holds_every_data_file_under_app(tmp_path: Path) -> None:
     source.mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", source / "pyproject.toml")
     shutil.copytree(PROJECT_ROOT / "app", source / "app", ignore=shutil.ignore_patterns("__pycache__"))
-    command = python_command("-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(tmp_path), str(source))
+    command = python_command(
+        "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(tmp_path), str(source)
+    )
     subprocess.run(command, check=True, cwd=tmp_path, timeout=120)
     (wheel,) = tmp_path.glob("ldn_cds-*.whl")
     packaged = set(zipfile.ZipFile(wheel).namelist())

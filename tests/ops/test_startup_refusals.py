@@ -27,7 +27,9 @@ def unreachable_databases(tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing folder", "no place to write (the folder is a file)", "PostgreSQL not listening"])
+@pytest.mark.parametrize(
+    "case", ["missing folder", "no place to write (the folder is a file)", "PostgreSQL not listening"]
+)
 def test_an_unusable_database_is_one_line_and_exit_status_2(tmp_path: Path, case: str) -> None:
     url = unreachable_databases(tmp_path)[case]
     result = serve(url, tmp_path)

@@ -35,8 +35,14 @@ class UvicornThread:
     def __init__(self, app: Any, *, limit_concurrency: int | None = None):
         self.port = free_port()
         config = uvicorn.Config(
-            app, host=LOOPBACK, port=self.port, log_level="warning", access_log=False,
-            lifespan="on", loop="asyncio", limit_concurrency=limit_concurrency,
+            app,
+            host=LOOPBACK,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            loop="asyncio",
+            limit_concurrency=limit_concurrency,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-under-test", daemon=True)
@@ -100,9 +106,18 @@ Handler = Callable[["HostileFhirServer", _Request, asyncio.StreamReader, asyncio
 FHIR_JSON = "application/fhir+json"
 
 
-def _response(status: int, body: bytes = b"", content_type: str = FHIR_JSON, extra: dict[str, str] | None = None) -> bytes:
-    reason = {200: "OK", 302: "Found", 307: "Temporary Redirect", 401: "Unauthorized", 404: "Not Found",
-              500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Status")
+def _response(
+    status: int, body: bytes = b"", content_type: str = FHIR_JSON, extra: dict[str, str] | None = None
+) -> bytes:
+    reason = {
+        200: "OK",
+        302: "Found",
+        307: "Temporary Redirect",
+        401: "Unauthorized",
+        404: "Not Found",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+    }.get(status, "Status")
     headers = {"Content-Type": content_type, "Content-Length": str(len(body)), **(extra or {})}
     head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     return head.encode() + body
@@ -113,7 +128,9 @@ def _json(value: Any) -> bytes:
 
 
 def _outcome(text: str) -> bytes:
-    return _json({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception", "diagnostics": text}]})
+    return _json(
+        {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception", "diagnostics": text}]}
+    )
 
 
 def _empty_searchset(links: list[dict[str, str]] | None = None) -> bytes:
@@ -206,20 +223,26 @@ async def _redirect_loop(server, request, reader, writer, seen) -> bool:
 
 async def _redirect_chain(server, request, reader, writer, seen) -> bool:
     """Every answer redirects to a new URL on the same origin, forever."""
-    hop = int(dict(p.split("=", 1) for p in (urlsplit(request.target).query or "hop=0").split("&") if "=" in p).get("hop", 0))
+    hop = int(
+        dict(p.split("=", 1) for p in (urlsplit(request.target).query or "hop=0").split("&") if "=" in p).get("hop", 0)
+    )
     writer.write(_response(302, b"", extra={"Location": f"{request.path}?hop={hop + 1}"}))
     return True
 
 
 async def _redirect_away(server, request, reader, writer, seen) -> bool:
     """Redirects to another origin (the server's second port), which must never see the token."""
-    writer.write(_response(307, b"", extra={"Location": f"http://{LOOPBACK}:{server.other_port}/ok{request.fhir_path}"}))
+    writer.write(
+        _response(307, b"", extra={"Location": f"http://{LOOPBACK}:{server.other_port}/ok{request.fhir_path}"})
+    )
     return True
 
 
 async def _endless_next(server, request, reader, writer, seen) -> bool:
     """A searchset whose every page links to one more page."""
-    page = int(dict(p.split("=", 1) for p in (urlsplit(request.target).query or "").split("&") if "=" in p).get("page", 0))
+    page = int(
+        dict(p.split("=", 1) for p in (urlsplit(request.target).query or "").split("&") if "=" in p).get("page", 0)
+    )
     links = [{"relation": "next", "url": f"http://{LOOPBACK}:{server.port}{request.path}?page={page + 1}"}]
     writer.write(_response(200, _empty_searchset(links)))
     return True
@@ -245,7 +268,9 @@ async def _next_up(server, request, reader, writer, seen) -> bool:
 
 async def _fat_pages(server, request, reader, writer, seen) -> bool:
     """Valid searchset pages of 1 MiB each (padding in an extension), each linking to one more."""
-    page = int(dict(p.split("=", 1) for p in (urlsplit(request.target).query or "").split("&") if "=" in p).get("page", 0))
+    page = int(
+        dict(p.split("=", 1) for p in (urlsplit(request.target).query or "").split("&") if "=" in p).get("page", 0)
+    )
     bundle = json.loads(_empty_searchset([{"relation": "next", "url": f"{request.path}?page={page + 1}"}]))
     bundle["extension"] = [{"url": "urn:padding", "valueString": "x" * (1024 * 1024)}]
     writer.write(_response(200, _json(bundle)))
@@ -272,10 +297,14 @@ async def _huge(server, request, reader, writer, seen) -> bool:
     return False
 
 
-_GARBAGE_BUNDLE = _json({
-    "resourceType": "Bundle", "type": "searchset", "link": "next",
-    "entry": ["x", 5, None, {"resource": "MedicationRequest"}, {"resource": {"resourceType": 7}}, {"resource": []}],
-})
+_GARBAGE_BUNDLE = _json(
+    {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": "next",
+        "entry": ["x", 5, None, {"resource": "MedicationRequest"}, {"resource": {"resourceType": 7}}, {"resource": []}],
+    }
+)
 
 MODES: dict[str, Handler] = {
     "ok": _ok,

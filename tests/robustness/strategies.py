@@ -21,7 +21,11 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 PATIENT_ID = "fuzz-patient"
 
 RECORD_KEYS = tuple(PREFETCH_RECORD_KEYS)
-HOOK_FOR_SERVICE = {"ldn-order-select": "order-select", "ldn-order-sign": "order-sign", "ldn-patient-view": "patient-view"}
+HOOK_FOR_SERVICE = {
+    "ldn-order-select": "order-select",
+    "ldn-order-sign": "order-sign",
+    "ldn-patient-view": "patient-view",
+}
 
 # Any JSON value orjson accepts (64-bit integers, finite floats), small and nested.
 json_scalars = st.one_of(
@@ -48,10 +52,23 @@ _EDGE_DATES = st.sampled_from(["9999-12-31", "9999-12-01", "0001-01-01", "0001-0
 dates = st.one_of(
     _EDGE_DATES,
     st.dates().map(lambda d: d.isoformat()),
-    st.sampled_from([
-        "9999-12-31", "0001-01-01", "2026-11-26", "2026-11-26T23:59:59+14:00", "2026", "2026-02",
-        "2026-02-30", "0000-00-00", "99999-01-01", "-2026-01-01", "", "today", "2026-13-01",
-    ]),
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "0001-01-01",
+            "2026-11-26",
+            "2026-11-26T23:59:59+14:00",
+            "2026",
+            "2026-02",
+            "2026-02-30",
+            "0000-00-00",
+            "99999-01-01",
+            "-2026-01-01",
+            "",
+            "today",
+            "2026-13-01",
+        ]
+    ),
 )
 _EXTREMES = [0, 1, 1.5, 4.5, 30, -1, -30, 1e308, -1e308, 2**63 - 1, -(2**63), 1e-308, 999999999, 10**10, -(10**10)]
 numbers = st.one_of(
@@ -64,46 +81,109 @@ units = st.sampled_from(["mg", "MG", "ug", "mcg", "g", "d", "day", "days", "wk",
 quantity = st.one_of(
     st.fixed_dictionaries({"value": numbers, "unit": units}),
     st.fixed_dictionaries(
-        {}, optional={"value": either(numbers), "unit": either(units), "code": either(units), "system": st.just("http://unitsofmeasure.org")}
+        {},
+        optional={
+            "value": either(numbers),
+            "unit": either(units),
+            "code": either(units),
+            "system": st.just("http://unitsofmeasure.org"),
+        },
     ),
 )
 
-drug_names = st.sampled_from([
-    "oxycodone 5 mg tablet", "Naltrexone 4.5 mg capsule (compounded)", "LDN", "low-dose naltrexone 1,5 mg",
-    "methadone 10 mg/mL", "fentanyl 25 mcg/hr transdermal patch", "Percocet", "buprenorphine/naloxone",
-    "naltrexone 50 mg", "Vivitrol 380 mg injection", "Contrave", "morphine / naltrexone ER", "duloxetine 60 mg",
-    "pregabalin", "amitriptyline 10 mg", "gabapentin", "tramadol", "codeine cough syrup", "ibuprofen", "",
-    "4.5mg", "naltrexone 4,5 mg", "0 mg", "9999 mg naltrexone",
-])
+drug_names = st.sampled_from(
+    [
+        "oxycodone 5 mg tablet",
+        "Naltrexone 4.5 mg capsule (compounded)",
+        "LDN",
+        "low-dose naltrexone 1,5 mg",
+        "methadone 10 mg/mL",
+        "fentanyl 25 mcg/hr transdermal patch",
+        "Percocet",
+        "buprenorphine/naloxone",
+        "naltrexone 50 mg",
+        "Vivitrol 380 mg injection",
+        "Contrave",
+        "morphine / naltrexone ER",
+        "duloxetine 60 mg",
+        "pregabalin",
+        "amitriptyline 10 mg",
+        "gabapentin",
+        "tramadol",
+        "codeine cough syrup",
+        "ibuprofen",
+        "",
+        "4.5mg",
+        "naltrexone 4,5 mg",
+        "0 mg",
+        "9999 mg naltrexone",
+    ]
+)
 rxnorm_codes = st.sampled_from(["7243", "1049621", "1049683", "197696", "6813", "1010600", "403969", "12345", ""])
 coding = st.fixed_dictionaries(
-    {}, optional={
-        "system": either(st.sampled_from([RXNORM, "urn:oid:2.16.840.1.113883.6.88", SNOMED, ICD10, "urn:oid:2.16.840.1.113883.6.90", ""])),
-        "code": either(st.one_of(rxnorm_codes, st.sampled_from(["M79.7", "G35", "203082005", "F11.20", "m797", "Z", "."]))),
+    {},
+    optional={
+        "system": either(
+            st.sampled_from(
+                [RXNORM, "urn:oid:2.16.840.1.113883.6.88", SNOMED, ICD10, "urn:oid:2.16.840.1.113883.6.90", ""]
+            )
+        ),
+        "code": either(
+            st.one_of(rxnorm_codes, st.sampled_from(["M79.7", "G35", "203082005", "F11.20", "m797", "Z", "."]))
+        ),
         "display": either(drug_names),
     },
 )
-concept = st.fixed_dictionaries({}, optional={"coding": either(st.lists(either(coding), max_size=3)), "text": either(drug_names)})
+concept = st.fixed_dictionaries(
+    {}, optional={"coding": either(st.lists(either(coding), max_size=3)), "text": either(drug_names)}
+)
 
-resource_types = st.sampled_from([
-    "MedicationRequest", "MedicationRequest", "MedicationStatement", "MedicationStatement", "MedicationDispense",
-    "MedicationDispense", "MedicationDispense", "Condition", "Condition",
-    "Medication", "Patient", "OperationOutcome", "Bundle", "MedicationOrder", "Observation", "NotAResource", "",
-])
+resource_types = st.sampled_from(
+    [
+        "MedicationRequest",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationStatement",
+        "MedicationDispense",
+        "MedicationDispense",
+        "MedicationDispense",
+        "Condition",
+        "Condition",
+        "Medication",
+        "Patient",
+        "OperationOutcome",
+        "Bundle",
+        "MedicationOrder",
+        "Observation",
+        "NotAResource",
+        "",
+    ]
+)
 ids = st.sampled_from(["a", "b", "dup", "dup", "oxy", "med-1", "x/y", "#c", " "])  # duplicates on purpose
 references = st.one_of(
     st.builds(lambda i: f"Medication/{i}", ids),
     st.builds(lambda i: f"#{i}", ids),
-    st.sampled_from(["Medication/", "http://ehr.example/fhir/Medication/med-1", "urn:uuid:1", "", "/", "Patient/fuzz-patient"]),
+    st.sampled_from(
+        ["Medication/", "http://ehr.example/fhir/Medication/med-1", "urn:uuid:1", "", "/", "Patient/fuzz-patient"]
+    ),
 )
-statuses = st.sampled_from(["active", "on-hold", "draft", "completed", "stopped", "entered-in-error", "cancelled", "ACTIVE", "", "unknown"])
+statuses = st.sampled_from(
+    ["active", "on-hold", "draft", "completed", "stopped", "entered-in-error", "cancelled", "ACTIVE", "", "unknown"]
+)
 dosage = st.fixed_dictionaries(
-    {}, optional={
+    {},
+    optional={
         "sequence": either(numbers),
         "text": either(drug_names),
-        "doseAndRate": either(st.lists(st.fixed_dictionaries({}, optional={"doseQuantity": either(quantity)}), max_size=2)),
+        "doseAndRate": either(
+            st.lists(st.fixed_dictionaries({}, optional={"doseQuantity": either(quantity)}), max_size=2)
+        ),
         "doseQuantity": either(quantity),
-        "timing": either(st.fixed_dictionaries({"repeat": either(st.fixed_dictionaries({}, optional={"boundsDuration": either(quantity)}))})),
+        "timing": either(
+            st.fixed_dictionaries(
+                {"repeat": either(st.fixed_dictionaries({}, optional={"boundsDuration": either(quantity)}))}
+            )
+        ),
     },
 )
 medication = st.fixed_dictionaries(
@@ -111,10 +191,22 @@ medication = st.fixed_dictionaries(
     optional={
         "id": either(ids),
         "code": either(concept),
-        "ingredient": either(st.lists(st.fixed_dictionaries({}, optional={
-            "itemCodeableConcept": either(concept),
-            "strength": either(st.fixed_dictionaries({}, optional={"numerator": either(quantity), "denominator": either(quantity)})),
-        }), max_size=2)),
+        "ingredient": either(
+            st.lists(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "itemCodeableConcept": either(concept),
+                        "strength": either(
+                            st.fixed_dictionaries(
+                                {}, optional={"numerator": either(quantity), "denominator": either(quantity)}
+                            )
+                        ),
+                    },
+                ),
+                max_size=2,
+            )
+        ),
     },
 )
 
@@ -125,7 +217,9 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "intent": either(st.sampled_from(["order", "proposal", "plan"])),
     "subject": either(st.just({"reference": f"Patient/{PATIENT_ID}"})),
     "medicationCodeableConcept": either(concept),
-    "medicationReference": either(st.fixed_dictionaries({}, optional={"reference": either(references), "display": either(drug_names)})),
+    "medicationReference": either(
+        st.fixed_dictionaries({}, optional={"reference": either(references), "display": either(drug_names)})
+    ),
     "contained": either(st.lists(medication, max_size=2)),
     "authoredOn": either(dates),
     "effectivePeriod": either(st.fixed_dictionaries({}, optional={"start": either(dates), "end": either(dates)})),
@@ -147,9 +241,32 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
 FIELD_NAMES = sorted(FIELDS)
 # The fields the service reads from each type: most edits aim at these.
 TYPE_FIELDS = {
-    "MedicationRequest": ["status", "medicationCodeableConcept", "medicationReference", "contained", "authoredOn", "dosageInstruction", "id"],
-    "MedicationStatement": ["status", "medicationCodeableConcept", "medicationReference", "effectivePeriod", "effectiveDateTime", "dateAsserted", "dosage"],
-    "MedicationDispense": ["status", "medicationCodeableConcept", "whenHandedOver", "whenPrepared", "daysSupply", "dosageInstruction"],
+    "MedicationRequest": [
+        "status",
+        "medicationCodeableConcept",
+        "medicationReference",
+        "contained",
+        "authoredOn",
+        "dosageInstruction",
+        "id",
+    ],
+    "MedicationStatement": [
+        "status",
+        "medicationCodeableConcept",
+        "medicationReference",
+        "effectivePeriod",
+        "effectiveDateTime",
+        "dateAsserted",
+        "dosage",
+    ],
+    "MedicationDispense": [
+        "status",
+        "medicationCodeableConcept",
+        "whenHandedOver",
+        "whenPrepared",
+        "daysSupply",
+        "dosageInstruction",
+    ],
     "Condition": ["code", "clinicalStatus", "verificationStatus", "onsetDateTime", "recordedDate"],
     "Medication": ["code", "ingredient", "id"],
 }
@@ -165,7 +282,9 @@ def fhir_resources(draw: st.DrawFn, resource_type: str | None = None) -> dict[st
 
 
 def bundle_of(resources: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    entry = st.one_of(st.fixed_dictionaries({"resource": resources}), st.fixed_dictionaries({"resource": resources}), any_json)
+    entry = st.one_of(
+        st.fixed_dictionaries({"resource": resources}), st.fixed_dictionaries({"resource": resources}), any_json
+    )
     return st.fixed_dictionaries(
         {"resourceType": st.just("Bundle"), "entry": either(st.lists(entry, max_size=4))},
         optional={"type": st.sampled_from(["searchset", "collection", "batch", ""])},
@@ -174,8 +293,12 @@ def bundle_of(resources: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 # A prefetch value: a Bundle (most often), a bare resource, null, an OperationOutcome, or anything.
 prefetch_values = st.one_of(
-    bundle_of(fhir_resources()), bundle_of(fhir_resources()), fhir_resources(), st.none(),
-    st.just({"resourceType": "OperationOutcome", "issue": []}), any_json,
+    bundle_of(fhir_resources()),
+    bundle_of(fhir_resources()),
+    fhir_resources(),
+    st.none(),
+    st.just({"resourceType": "OperationOutcome", "issue": []}),
+    any_json,
 )
 
 
@@ -187,14 +310,19 @@ def well_formed_hook_bodies(draw: st.DrawFn, service_id: str) -> dict[str, Any]:
     never the client's protocol error.
     """
     hook = HOOK_FOR_SERVICE[service_id]
-    context: dict[str, Any] = {"userId": "Practitioner/fuzz", "patientId": draw(st.sampled_from([PATIENT_ID, f"Patient/{PATIENT_ID}"]))}
+    context: dict[str, Any] = {
+        "userId": "Practitioner/fuzz",
+        "patientId": draw(st.sampled_from([PATIENT_ID, f"Patient/{PATIENT_ID}"])),
+    }
     if hook != "patient-view":
         drafts = draw(st.lists(fhir_resources("MedicationRequest"), max_size=3))
         context["draftOrders"] = {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]}
         if hook == "order-select":
-            context["selections"] = draw(st.lists(
-                st.one_of(st.builds(lambda i: f"MedicationRequest/{i}", ids), st.text(max_size=10)), max_size=3
-            ))
+            context["selections"] = draw(
+                st.lists(
+                    st.one_of(st.builds(lambda i: f"MedicationRequest/{i}", ids), st.text(max_size=10)), max_size=3
+                )
+            )
     # At least one record key, so "no data at all" (412) is not what is being tested here.
     keys = draw(st.lists(st.sampled_from(RECORD_KEYS), min_size=1, unique=True))
     prefetch: dict[str, Any] = {key: draw(prefetch_values) for key in keys}
@@ -208,8 +336,22 @@ def well_formed_hook_bodies(draw: st.DrawFn, service_id: str) -> dict[str, Any]:
 def protocol_mutations(draw: st.DrawFn, service_id: str) -> dict[str, Any]:
     """A well-formed body with one protocol field replaced by anything, deleted, or added."""
     body = draw(well_formed_hook_bodies(service_id))
-    target = draw(st.sampled_from(["hook", "hookInstance", "context", "prefetch", "fhirServer", "fhirAuthorization",
-                                   "context.patientId", "context.draftOrders", "context.selections", "context.userId"]))
+    target = draw(
+        st.sampled_from(
+            [
+                "hook",
+                "hookInstance",
+                "context",
+                "prefetch",
+                "fhirServer",
+                "fhirAuthorization",
+                "context.patientId",
+                "context.draftOrders",
+                "context.selections",
+                "context.userId",
+            ]
+        )
+    )
     container, _, name = target.rpartition(".")
     holder = body["context"] if container == "context" else body
     if draw(st.booleans()):
@@ -226,9 +368,7 @@ def protocol_mutations(draw: st.DrawFn, service_id: str) -> dict[str, Any]:
 def _scenario_requests(hook: str) -> tuple[str, ...]:
     from devtools.fixtures import FIXTURE_TODAY, hook_request, scenarios
 
-    return tuple(
-        json.dumps(hook_request(s, today=FIXTURE_TODAY)) for s in scenarios() if s.hook == hook
-    )
+    return tuple(json.dumps(hook_request(s, today=FIXTURE_TODAY)) for s in scenarios() if s.hook == hook)
 
 
 def _resources(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -236,7 +376,9 @@ def _resources(body: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for value in (*body.get("prefetch", {}).values(), body["context"].get("draftOrders")):
         if isinstance(value, dict) and isinstance(value.get("entry"), list):
-            found.extend(e["resource"] for e in value["entry"] if isinstance(e, dict) and isinstance(e.get("resource"), dict))
+            found.extend(
+                e["resource"] for e in value["entry"] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            )
     return found
 
 

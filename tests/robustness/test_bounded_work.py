@@ -95,7 +95,15 @@ def test_draft_orders_by_reference_are_batched_too(tmp_path, fhir: FhirServer) -
     drafts = body["context"]["draftOrders"]["entry"]
     template = drafts[0]["resource"]
     for n in range(200):
-        drafts.append({"resource": {**template, "id": f"draft-{n}", "medicationReference": {"reference": f"Medication/{references.medication_id(n)}"}}})
+        drafts.append(
+            {
+                "resource": {
+                    **template,
+                    "id": f"draft-{n}",
+                    "medicationReference": {"reference": f"Medication/{references.medication_id(n)}"},
+                }
+            }
+        )
     with service_for(tmp_path) as service:
         judge(post(service, SELECT, body))
     assert len(requested_ids(fhir)) == 200 and len(fhir.config.seen_paths) == 4
@@ -110,11 +118,15 @@ def hostile() -> Iterator[HostileFhirServer]:
         yield server
 
 
-def test_pages_stop_at_the_calls_byte_budget_and_what_was_not_read_is_named(tmp_path, hostile: HostileFhirServer) -> None:
+def test_pages_stop_at_the_calls_byte_budget_and_what_was_not_read_is_named(
+    tmp_path, hostile: HostileFhirServer
+) -> None:
     """Every page is a valid 1 MiB searchset linking to another. With a 3 MiB budget for the
     call, the four searches together read about three pages, not 4 x 10."""
     body = base_request(with_prefetch=False, fhir_server=hostile.url("fat-pages"), access_token="t")
-    with service_for(tmp_path, fhir_max_bytes_per_call=3 * 1024 * 1024, fhir_max_response_bytes=2 * 1024 * 1024) as service:
+    with service_for(
+        tmp_path, fhir_max_bytes_per_call=3 * 1024 * 1024, fhir_max_response_bytes=2 * 1024 * 1024
+    ) as service:
         before = len(hostile.requests_for("fat-pages"))
         cards = judge(post(service, SELECT, body))
     pages = len(hostile.requests_for("fat-pages")) - before

@@ -29,9 +29,26 @@ ANSWER_WITHIN = DEADLINE_SECONDS + 0.5
 MAX_RESPONSE_BYTES = 1024 * 1024
 
 FAILURES = [
-    "slow", "trickle", "error-500", "error-503", "unauthorized", "garbage", "html", "json-array", "outcome-200",
-    "reset", "close", "truncated", "not-http", "redirect-loop", "redirect-chain", "redirect-away",
-    "endless-next", "slow-endless-next", "next-away", "huge",
+    "slow",
+    "trickle",
+    "error-500",
+    "error-503",
+    "unauthorized",
+    "garbage",
+    "html",
+    "json-array",
+    "outcome-200",
+    "reset",
+    "close",
+    "truncated",
+    "not-http",
+    "redirect-loop",
+    "redirect-chain",
+    "redirect-away",
+    "endless-next",
+    "slow-endless-next",
+    "next-away",
+    "huge",
 ]
 
 
@@ -143,11 +160,18 @@ def test_partial_prefetch_with_a_failing_server_keeps_what_was_sent_and_flags_th
 def test_a_medication_reference_that_cannot_be_read_in_time_is_flagged(service, fhir):
     body = base_request(fhir_server=fhir.url("slow"), access_token=TOKEN)
     entries = body["prefetch"]["medicationRequests"]["entry"]
-    entries.append({"resource": {
-        "resourceType": "MedicationRequest", "id": "by-reference", "status": "active", "intent": "order",
-        "subject": {"reference": f"Patient/{body['context']['patientId']}"},
-        "medicationReference": {"reference": "Medication/unknown-until-read"},
-    }})
+    entries.append(
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": "by-reference",
+                "status": "active",
+                "intent": "order",
+                "subject": {"reference": f"Patient/{body['context']['patientId']}"},
+                "medicationReference": {"reference": "Medication/unknown-until-read"},
+            }
+        }
+    )
     response, seconds = timed_post(service, SELECT, body)
     cards = judge(response)
     assert [s for s in summaries(cards) if s.startswith(UNCHECKED_PREFIX)], summaries(cards)
@@ -169,8 +193,12 @@ def test_a_real_worker_abandons_slow_reads_and_stays_responsive(tmp_path, fhir):
         def call(mode: str) -> tuple[int, float, list[str]]:
             body = json.dumps(_no_prefetch(fhir.url(mode))).encode()
             started = time.monotonic()
-            response = httpx.post(f"{server.base_url}/cds-services/{SELECT}", content=body,
-                                  headers={"Content-Type": "application/json"}, timeout=HOLD_SECONDS + 5)
+            response = httpx.post(
+                f"{server.base_url}/cds-services/{SELECT}",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=HOLD_SECONDS + 5,
+            )
             cards = judge(response)
             return response.status_code, time.monotonic() - started, summaries(cards)
 

@@ -103,7 +103,12 @@ def test_a_protocol_field_of_the_wrong_type_is_a_400_naming_the_field(service, f
 
 def test_nesting_deeper_than_the_json_parser_allows_is_a_400(service):
     depth = 100_000
-    raw = b'{"hook": "order-select", "hookInstance": "x", "context": {}, "prefetch": {"conditions": ' + b"[" * depth + b"]" * depth + b"}}"
+    raw = (
+        b'{"hook": "order-select", "hookInstance": "x", "context": {}, "prefetch": {"conditions": '
+        + b"[" * depth
+        + b"]" * depth
+        + b"}}"
+    )
     response = post(service, SELECT, content=raw)
     assert response.status_code == 400, response.text[:300]
     judge(response)
@@ -137,12 +142,16 @@ def _set_dosage_text(body, value):
 
 
 def _set_condition_text(body, value):
-    entries(body, "conditions").append({"resource": {"resourceType": "Condition", "id": "huge", "code": {"text": value}}})
+    entries(body, "conditions").append(
+        {"resource": {"resourceType": "Condition", "id": "huge", "code": {"text": value}}}
+    )
 
 
 def _set_icd10_code(body, value):
     coding = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": value.replace(" ", "Z")}
-    entries(body, "conditions").append({"resource": {"resourceType": "Condition", "id": "huge", "code": {"coding": [coding]}}})
+    entries(body, "conditions").append(
+        {"resource": {"resourceType": "Condition", "id": "huge", "code": {"coding": [coding]}}}
+    )
 
 
 def _set_status(body, value):
@@ -154,7 +163,9 @@ def _set_hook_instance(body, value):
 
 
 def _set_system(body, value):
-    entries(body, "medicationRequests")[0]["resource"]["medicationCodeableConcept"] = {"coding": [{"system": value, "code": "7243"}]}
+    entries(body, "medicationRequests")[0]["resource"]["medicationCodeableConcept"] = {
+        "coding": [{"system": value, "code": "7243"}]
+    }
 
 
 HUGE_FIELDS = {
@@ -216,7 +227,9 @@ def test_unique_huge_names_are_not_kept_in_memory_after_the_request(service, con
 
 def test_unknown_resource_types_in_prefetch_and_draft_orders_are_ignored(service):
     body = base_request()
-    entries(body, "medicationRequests").append({"resource": {"resourceType": "NotAThing", "id": "n1", "status": "active"}})
+    entries(body, "medicationRequests").append(
+        {"resource": {"resourceType": "NotAThing", "id": "n1", "status": "active"}}
+    )
     entries(body, "conditions").append({"resource": {"resourceType": "Observation", "id": "o1"}})
     body["context"]["draftOrders"]["entry"].append({"resource": {"resourceType": "ServiceRequest", "id": "s1"}})
     body["prefetch"]["surprise"] = {"resourceType": "Binary", "data": "AAAA"}
@@ -228,11 +241,19 @@ def test_an_opioid_behind_a_medication_reference_that_is_not_sent_is_reported_un
     """No fhirServer to read ``Medication/not-sent`` from: the drug of an active prescription
     is unknown, so a naltrexone order must not look opioid-free."""
     body = base_request()
-    entries(body, "medicationRequests").append({"resource": {
-        "resourceType": "MedicationRequest", "id": "unresolved", "status": "active", "intent": "order",
-        "subject": {"reference": "Patient/" + body["context"]["patientId"]},
-        "medicationReference": {"reference": "Medication/not-sent"}, "authoredOn": "2026-11-20",
-    }})
+    entries(body, "medicationRequests").append(
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": "unresolved",
+                "status": "active",
+                "intent": "order",
+                "subject": {"reference": "Patient/" + body["context"]["patientId"]},
+                "medicationReference": {"reference": "Medication/not-sent"},
+                "authoredOn": "2026-11-20",
+            }
+        }
+    )
     cards = judge(post(service, SELECT, body))
     assert any(s.startswith(UNCHECKED_PREFIX) for s in summaries(cards)), summaries(cards)
 
@@ -275,19 +296,30 @@ def test_duplicate_ids_give_one_conflict_card_not_one_per_copy(service):
 
 
 def _dispense(**fields):
-    return {"resource": {
-        "resourceType": "MedicationDispense", "id": "edge-dispense", "status": "completed",
-        "subject": {"reference": "Patient/no-opioids-fibromyalgia-refractory"},
-        "medicationCodeableConcept": {"text": "oxycodone 5 mg tablet"}, **fields,
-    }}
+    return {
+        "resource": {
+            "resourceType": "MedicationDispense",
+            "id": "edge-dispense",
+            "status": "completed",
+            "subject": {"reference": "Patient/no-opioids-fibromyalgia-refractory"},
+            "medicationCodeableConcept": {"text": "oxycodone 5 mg tablet"},
+            **fields,
+        }
+    }
 
 
 EDGE_DISPENSES = {
-    "handed over on the last representable day": _dispense(whenHandedOver="9999-12-31", daysSupply={"value": 30, "unit": "d"}),
+    "handed over on the last representable day": _dispense(
+        whenHandedOver="9999-12-31", daysSupply={"value": 30, "unit": "d"}
+    ),
     "a supply of ten billion days": _dispense(whenHandedOver="2026-11-20", daysSupply={"value": 1e10, "unit": "d"}),
-    "a negative supply of ten billion days": _dispense(whenHandedOver="2026-11-20", daysSupply={"value": -1e10, "unit": "d"}),
+    "a negative supply of ten billion days": _dispense(
+        whenHandedOver="2026-11-20", daysSupply={"value": -1e10, "unit": "d"}
+    ),
     "a supply of 1e308 months": _dispense(whenHandedOver="2026-11-20", daysSupply={"value": 1e308, "unit": "mo"}),
-    "handed over on the first representable day": _dispense(whenHandedOver="0001-01-01", daysSupply={"value": -30, "unit": "d"}),
+    "handed over on the first representable day": _dispense(
+        whenHandedOver="0001-01-01", daysSupply={"value": -30, "unit": "d"}
+    ),
 }
 
 
@@ -322,7 +354,9 @@ EDGE_QUANTITIES = {
 def test_an_extreme_dose_quantity_in_the_order_gives_conformant_cards(service, quantity):
     body = base_request()
     draft = body["context"]["draftOrders"]["entry"][0]["resource"]
-    draft["dosageInstruction"] = [{"sequence": 1, "doseAndRate": [{"doseQuantity": quantity}], "timing": {"repeat": {"boundsDuration": quantity}}}]
+    draft["dosageInstruction"] = [
+        {"sequence": 1, "doseAndRate": [{"doseQuantity": quantity}], "timing": {"repeat": {"boundsDuration": quantity}}}
+    ]
     cards = judge(post(service, SELECT, body))
     assert cards is not None
     for card in cards:
@@ -334,7 +368,9 @@ def test_an_extreme_dose_quantity_in_the_order_gives_conformant_cards(service, q
 
 
 PROPERTY = settings(
-    max_examples=fuzz_examples(40), deadline=None, derandomize=False,
+    max_examples=fuzz_examples(40),
+    deadline=None,
+    derandomize=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

@@ -26,7 +26,6 @@ from tests.robustness.strategies import HOOK_FOR_SERVICE
 from tests.robustness.support import judge
 
 
-
 def _refs(value: Any) -> list[str]:
     if isinstance(value, dict):
         found = [value["$ref"]] if isinstance(value.get("$ref"), str) else []
@@ -123,7 +122,8 @@ def _judge_any(path_template: str, response: Any) -> None:
 @pytest.mark.fuzz
 @schema.parametrize()
 @settings(
-    max_examples=fuzz_examples(60), deadline=None,
+    max_examples=fuzz_examples(60),
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_no_request_the_schema_allows_or_forbids_gets_a_5xx(case, fuzz_client):

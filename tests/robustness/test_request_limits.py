@@ -61,8 +61,11 @@ def test_a_body_over_the_limit_without_a_declared_length_is_a_413(limited):
 
 
 def test_the_feedback_endpoint_has_the_same_limit(limited):
-    response = limited.post(f"/cds-services/{SELECT}/feedback", content=b"[" + b" " * LIMIT + b"]",
-                            headers={"Content-Type": "application/json"})
+    response = limited.post(
+        f"/cds-services/{SELECT}/feedback",
+        content=b"[" + b" " * LIMIT + b"]",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413, response.status_code
 
 
@@ -89,14 +92,18 @@ def _exchange(port: int, head: bytes, body_chunks, *, timeout: float = 5.0) -> b
 
 
 def _declared(port: int, declared: int) -> bytes:
-    head = (f"POST /cds-services/{SELECT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {declared}\r\n\r\n").encode()
+    head = (
+        f"POST /cds-services/{SELECT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    ).encode()
     return _exchange(port, head, (b" " * 65536 for _ in range(declared // 65536 + 1)))
 
 
 def _chunked(port: int, total: int) -> bytes:
-    head = (f"POST /cds-services/{SELECT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    head = (
+        f"POST /cds-services/{SELECT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     piece = b" " * 16384
     frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
     return _exchange(port, head, (frame for _ in range(total // len(piece) + 1)))
@@ -105,9 +112,10 @@ def _chunked(port: int, total: int) -> bytes:
 def test_a_real_worker_refuses_oversized_bodies_early_and_keeps_answering(tmp_path):
     settings = robust_settings(tmp_path, max_request_bytes=LIMIT)
     good = json.dumps(base_request()).encode()
-    with UvicornThread(create_app(settings, today=lambda: FIXTURE_TODAY)) as server, httpx.Client(
-        base_url=server.base_url, timeout=5.0
-    ) as client:
+    with (
+        UvicornThread(create_app(settings, today=lambda: FIXTURE_TODAY)) as server,
+        httpx.Client(base_url=server.base_url, timeout=5.0) as client,
+    ):
         for _ in range(5):
             began = time.monotonic()
             # 50 MB declared: refused on the header, without reading 50 MB.
@@ -115,6 +123,8 @@ def test_a_real_worker_refuses_oversized_bodies_early_and_keeps_answering(tmp_pa
             # 4 MB streamed with no declared length: refused once past the limit.
             assert _chunked(server.port, 4 * 1024 * 1024).startswith(b"HTTP/1.1 413")
             assert time.monotonic() - began < 3.0
-            response = client.post(f"/cds-services/{SELECT}", content=good, headers={"Content-Type": "application/json"})
+            response = client.post(
+                f"/cds-services/{SELECT}", content=good, headers={"Content-Type": "application/json"}
+            )
             assert response.status_code == 200, response.text[:300]
             judge(response)

@@ -171,7 +171,9 @@ def test_past_the_concurrency_limit_a_call_gets_503_at_once_while_health_probes_
             while len(fhir.requests_for("slow")) < CONCURRENCY * 4 and time.monotonic() < deadline:
                 time.sleep(0.02)  # until both calls are waiting on the FHIR server
             # A call that needs no FHIR server at all: a 200 if it were queued, not refused.
-            refused = httpx.post(server.base_url + SELECT, content=json.dumps(base_request()).encode(), headers=headers, timeout=15)
+            refused = httpx.post(
+                server.base_url + SELECT, content=json.dumps(base_request()).encode(), headers=headers, timeout=15
+            )
             probes = [httpx.get(server.base_url + path, timeout=5).status_code for path in ("/healthz", "/readyz")]
             assert [f.result() for f in running] == [200] * CONCURRENCY
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"

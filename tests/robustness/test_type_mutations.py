@@ -30,7 +30,9 @@ TOKEN = "type-mutation-token"
 WHEN = "2026-11-26T10:15:00Z"
 
 MUTATIONS = settings(
-    max_examples=fuzz_examples(150), deadline=None, derandomize=False,
+    max_examples=fuzz_examples(150),
+    deadline=None,
+    derandomize=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -61,7 +63,11 @@ def feedback_bodies() -> tuple[str, ...]:
         "outcome": "overridden",
         "outcomeTimestamp": WHEN,
         "overrideReason": {
-            "reason": {"code": "patient-not-taking-opioid", "system": "urn:ldn-cds:override-reason", "display": "Not taking it"},
+            "reason": {
+                "code": "patient-not-taking-opioid",
+                "system": "urn:ldn-cds:override-reason",
+                "display": "Not taking it",
+            },
             "userComment": "stopped last month",
         },
     }
@@ -77,9 +83,17 @@ def feedback_bodies() -> tuple[str, ...]:
 def test_the_mutated_bodies_cover_every_part_of_a_request(hook_bodies: tuple[str, ...]) -> None:
     """The fuzzer reaches protocol fields, prefetch resources, draft orders and the token."""
     covered = {tuple(str(p) for p in path[:2]) for body in hook_bodies for path in paths(json.loads(body))}
-    for expected in [("hook",), ("hookInstance",), ("fhirServer",), ("fhirAuthorization", "access_token"),
-                     ("context", "patientId"), ("context", "draftOrders"), ("context", "selections"),
-                     ("prefetch", "medicationRequests"), ("prefetch", "medicationDispenses")]:
+    for expected in [
+        ("hook",),
+        ("hookInstance",),
+        ("fhirServer",),
+        ("fhirAuthorization", "access_token"),
+        ("context", "patientId"),
+        ("context", "draftOrders"),
+        ("context", "selections"),
+        ("prefetch", "medicationRequests"),
+        ("prefetch", "medicationDispenses"),
+    ]:
         assert any(c[: len(expected)] == expected for c in covered), expected
 
 

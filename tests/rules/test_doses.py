@@ -34,7 +34,9 @@ def quantity(value: float, unit: str, code: str | None = None) -> dict[str, Any]
     return result
 
 
-def dosage(dose: dict[str, Any] | None = None, text: str | None = None, route: str | None = None) -> list[dict[str, Any]]:
+def dosage(
+    dose: dict[str, Any] | None = None, text: str | None = None, route: str | None = None
+) -> list[dict[str, Any]]:
     item: dict[str, Any] = {"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]}}}
     if dose is not None:
         item["doseAndRate"] = [{"doseQuantity": dose}]
@@ -52,12 +54,26 @@ def read(medication_concept: Any, dosages: list[dict[str, Any]] | None = None, e
     return record.selected_orders[0]
 
 
-LDN_STRENGTH = medication(concept("Naltrexone 4.5 mg capsule (compounded)"), id="ldn-caps",
-                          ingredient=[{"itemCodeableConcept": concept(code="7243", display="naltrexone"),
-                                       "strength": {"numerator": quantity(4.5, "mg", "mg"), "denominator": quantity(1, "capsule")}}])
-LIQUID_5MG_ML = medication(concept("Naltrexone oral solution (compounded from 50 mg tablets)"), id="ldn-liquid",
-                           ingredient=[{"itemCodeableConcept": concept(code="7243", display="naltrexone"),
-                                        "strength": {"numerator": quantity(50, "mg", "mg"), "denominator": quantity(10, "mL", "mL")}}])
+LDN_STRENGTH = medication(
+    concept("Naltrexone 4.5 mg capsule (compounded)"),
+    id="ldn-caps",
+    ingredient=[
+        {
+            "itemCodeableConcept": concept(code="7243", display="naltrexone"),
+            "strength": {"numerator": quantity(4.5, "mg", "mg"), "denominator": quantity(1, "capsule")},
+        }
+    ],
+)
+LIQUID_5MG_ML = medication(
+    concept("Naltrexone oral solution (compounded from 50 mg tablets)"),
+    id="ldn-liquid",
+    ingredient=[
+        {
+            "itemCodeableConcept": concept(code="7243", display="naltrexone"),
+            "strength": {"numerator": quantity(50, "mg", "mg"), "denominator": quantity(10, "mL", "mL")},
+        }
+    ],
+)
 
 # (case, medication, dosage, resources the order references, expected mg or None, a word the problem must contain)
 CASES = [
@@ -151,12 +167,21 @@ def test_dose_class_boundaries(mg, expected):
 def test_the_product_decides_only_where_it_fixes_the_dose():
     assert classify_naltrexone_dose(NaltrexoneProduct.oral_50mg, 4.5, CLINICAL) is DoseClass.low_dose
     assert classify_naltrexone_dose(NaltrexoneProduct.er_injectable_380mg, None, CLINICAL) is DoseClass.er_injectable
-    assert classify_naltrexone_dose(NaltrexoneProduct.bupropion_combination, 8, CLINICAL) is DoseClass.bupropion_combination
+    assert (
+        classify_naltrexone_dose(NaltrexoneProduct.bupropion_combination, 8, CLINICAL)
+        is DoseClass.bupropion_combination
+    )
 
 
 def test_dose_bounds_are_settings():
-    assert classify_naltrexone_dose(NaltrexoneProduct.unspecified, 4.5, ClinicalSettings(ldn_max_mg=3.0)) is DoseClass.above_low_dose_max
-    assert classify_naltrexone_dose(NaltrexoneProduct.unspecified, 0.8, ClinicalSettings(ldn_unit_error_below_mg=0.5)) is DoseClass.low_dose
+    assert (
+        classify_naltrexone_dose(NaltrexoneProduct.unspecified, 4.5, ClinicalSettings(ldn_max_mg=3.0))
+        is DoseClass.above_low_dose_max
+    )
+    assert (
+        classify_naltrexone_dose(NaltrexoneProduct.unspecified, 0.8, ClinicalSettings(ldn_unit_error_below_mg=0.5))
+        is DoseClass.low_dose
+    )
 
 
 @pytest.mark.parametrize(
@@ -181,7 +206,15 @@ def test_a_dose_in_text_is_a_mass_not_a_concentration_or_a_strength(text, mg):
 
 def test_the_dose_reader_reads_the_services_own_titration_order():
     texts = load_templates(PROJECT_ROOT / "cards").titration
-    values = {"start_mg": "1.5", "step_mg": "1.5", "step_weeks": 2, "target_mg": "4.5", "reassess_min": 4, "reassess_max": 8, "strength_mg": "1.5"}
+    values = {
+        "start_mg": "1.5",
+        "step_mg": "1.5",
+        "step_weeks": 2,
+        "target_mg": "4.5",
+        "reassess_min": 4,
+        "reassess_max": 8,
+        "strength_mg": "1.5",
+    }
     order = titration_order("test-patient", CLINICAL, texts, values)
     order["id"] = "titration"
     read_back = record_of([], drafts=[order]).selected_orders[0]

@@ -37,7 +37,9 @@ def exposed(resources, *, today=TODAY, clinical=DEFAULTS, drafts=()) -> bool:
 
 def last_day_dispense(medication_concept, last: date, days_supply: int = 7, **extra):
     """A dispense whose supply's last day is ``last``."""
-    return medication_dispense(medication_concept, handed_over=last - timedelta(days=days_supply - 1), days_supply=days_supply, **extra)
+    return medication_dispense(
+        medication_concept, handed_over=last - timedelta(days=days_supply - 1), days_supply=days_supply, **extra
+    )
 
 
 # --- the window per opioid class ----------------------------------------------------------------
@@ -69,7 +71,9 @@ def test_each_opioid_class_counts_for_its_own_window_after_the_last_day(name, op
 def test_one_classs_window_does_not_move_anothers():
     last = date(2026, 11, 10)
     clinical = ClinicalSettings(
-        opioid_free_days_short_acting=3, opioid_free_days_methadone_buprenorphine=14, opioid_free_days_extended_release=30
+        opioid_free_days_short_acting=3,
+        opioid_free_days_methadone_buprenorphine=14,
+        opioid_free_days_extended_release=30,
     )
     assert not exposed([last_day_dispense(OXYCODONE_5MG, last)], today=last + timedelta(days=4), clinical=clinical)
     assert exposed([last_day_dispense(METHADONE_LIQUID, last)], today=last + timedelta(days=14), clinical=clinical)

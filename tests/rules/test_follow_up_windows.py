@@ -19,7 +19,13 @@ START = date(2026, 9, 1)
 def ldn(mg: float, started: date, *, status: str = "active", **extra) -> dict:
     dosage = {"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
               "doseAndRate": [{"doseQuantity": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}}]}  # fmt: skip
-    return medication_request(concept(f"Naltrexone {mg:g} mg capsule (compounded)"), status=status, authored_on=started, dosageInstruction=[dosage], **extra)
+    return medication_request(
+        concept(f"Naltrexone {mg:g} mg capsule (compounded)"),
+        status=status,
+        authored_on=started,
+        dosageInstruction=[dosage],
+        **extra,
+    )
 
 
 def finding_on(resources, day_offset: int):
@@ -36,7 +42,9 @@ def test_the_step_card_shows_from_due_until_the_next_step_would_be_due(day, expe
     assert finding_on([ldn(1.5, START)], day) is expected
 
 
-@pytest.mark.parametrize(("weeks", "expected"), [(3, None), (4, LdnReassessmentDue), (8, LdnReassessmentDue), (9, None), (104, None)])
+@pytest.mark.parametrize(
+    ("weeks", "expected"), [(3, None), (4, LdnReassessmentDue), (8, LdnReassessmentDue), (9, None), (104, None)]
+)
 def test_the_reassessment_card_shows_inside_the_planned_window_at_target(weeks, expected):
     assert finding_on([ldn(4.5, START)], weeks * 7) is expected
 
@@ -60,6 +68,8 @@ def test_a_multi_step_order_steps_by_itself_and_needs_no_step_card():
         {"sequence": 2, "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
          "doseAndRate": [{"doseQuantity": {"value": 3, "unit": "mg", "code": "mg"}}]},
     ]  # fmt: skip
-    titration = medication_request(concept("Naltrexone (low-dose, compounded)"), authored_on=START, dosageInstruction=steps)
+    titration = medication_request(
+        concept("Naltrexone (low-dose, compounded)"), authored_on=START, dosageInstruction=steps
+    )
     assert finding_on([titration], 16) is None  # on the 3 mg step since day 14
     assert finding_on([titration], 28) is LdnStepDue  # 3 mg for its two weeks

@@ -25,6 +25,7 @@ from tests.support.exposure_cases import on as _on
 from tests.support.fhir import medication_administration, medication_dispense
 from tests.support.records import record_of
 
+
 def _use(case: Case):
     uses = record_of([case.resource, *case.extra]).medications
     assert len(uses) == 1, case.id
@@ -89,7 +90,11 @@ def test_a_record_that_never_reached_the_patient_never_counts(case):
 
 
 def test_an_administration_in_progress_counts_as_today():
-    case = Case("administration in-progress", medication_administration(OXY, status="in-progress", given=None, effectivePeriod={"start": day(0)}), BY_DATES)
+    case = Case(
+        "administration in-progress",
+        medication_administration(OXY, status="in-progress", given=None, effectivePeriod={"start": day(0)}),
+        BY_DATES,
+    )
     assert _level(case, _on(400)) is Level.exposure
 
 

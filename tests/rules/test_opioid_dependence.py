@@ -16,7 +16,14 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
 
 
-def condition(code: str, system: str = ICD10, *, status: str | None = "active", verification: str | None = None, text: str | None = None):
+def condition(
+    code: str,
+    system: str = ICD10,
+    *,
+    status: str | None = "active",
+    verification: str | None = None,
+    text: str | None = None,
+):
     resource = {"resourceType": "Condition", "id": f"c-{code}", "code": concept(text, code=code, system=system)}
     if status is not None:
         resource["clinicalStatus"] = {"coding": [{"code": status}]}
@@ -78,5 +85,7 @@ def test_a_naltrexone_order_gets_the_warning_unless_naltrexone_already_blocks():
     record = record_of([condition("F11.20")], drafts=[ldn])
     assert opioid_dependence_findings(record, TODAY, ClinicalSettings())
     injection = medication_administration(concept("Vivitrol 380 mg injection"), given="2026-11-10")
-    on_injection = record_of([condition("F11.20"), injection], drafts=[draft_order(concept("Vivitrol 380 mg injection"))])
+    on_injection = record_of(
+        [condition("F11.20"), injection], drafts=[draft_order(concept("Vivitrol 380 mg injection"))]
+    )
     assert opioid_dependence_findings(on_injection, TODAY, ClinicalSettings()) == []

@@ -63,8 +63,18 @@ def opioid_records(draw) -> dict[str, Any]:
     if kind in ("MedicationRequest", "MedicationDispense"):
         dosage: dict[str, Any] = {"text": "as directed"}
         if draw(maybe):
-            dosage["timing"] = {"repeat": {"frequency": draw(st.integers(1, 4)), "period": draw(st.integers(1, 24)), "periodUnit": "h"}}
-            dosage["doseAndRate"] = [{"doseQuantity": draw(st.sampled_from([{"value": 1, "unit": "tablet"}, {"value": 5, "unit": "mg", "system": UCUM, "code": "mg"}]))}]
+            dosage["timing"] = {
+                "repeat": {"frequency": draw(st.integers(1, 4)), "period": draw(st.integers(1, 24)), "periodUnit": "h"}
+            }
+            dosage["doseAndRate"] = [
+                {
+                    "doseQuantity": draw(
+                        st.sampled_from(
+                            [{"value": 1, "unit": "tablet"}, {"value": 5, "unit": "mg", "system": UCUM, "code": "mg"}]
+                        )
+                    )
+                }
+            ]
         if draw(maybe):
             dosage["asNeededBoolean"] = True
         field = "dosageInstruction"
@@ -76,7 +86,12 @@ def opioid_records(draw) -> dict[str, Any]:
             if draw(maybe):
                 dispense["quantity"] = quantity
             if draw(maybe):
-                dispense["expectedSupplyDuration"] = {"value": draw(st.integers(1, 90)), "unit": "d", "code": "d", "system": UCUM}
+                dispense["expectedSupplyDuration"] = {
+                    "value": draw(st.integers(1, 90)),
+                    "unit": "d",
+                    "code": "d",
+                    "system": UCUM,
+                }
             if draw(maybe):
                 dispense["numberOfRepeatsAllowed"] = draw(st.integers(0, 5))
             if draw(maybe):
@@ -95,7 +110,9 @@ def opioid_safety(resources: list[dict[str, Any]]) -> tuple[int, set[str]]:
     """(highest opioid-safety concern, opioids named by those cards) for an LDN order."""
     ldn = draft_order(LDN_TEXT_ONLY, id="ldn-draft")
     record = record_of(resources, drafts=[ldn])
-    cards = render_cards(order_findings(record, TODAY, CLINICAL), RenderContext(TEXTS, CLINICAL, record.patient_id), max_cards=4)
+    cards = render_cards(
+        order_findings(record, TODAY, CLINICAL), RenderContext(TEXTS, CLINICAL, record.patient_id), max_cards=4
+    )
     concern, named = 0, set()
     for card in cards:
         level = SAFETY.get(card.source.topic.code, 0) if card.source.topic else 0

@@ -41,7 +41,9 @@ def test_no_ldn_suggestion_when_the_medication_record_could_not_be_read(client):
 
 
 def test_refractory_patient_view_suggests_the_titration_order_for_this_patient(client):
-    response = client.post("/cds-services/ldn-patient-view", json=hook_request(scenario("refractory-fibromyalgia-patient-view")))
+    response = client.post(
+        "/cds-services/ldn-patient-view", json=hook_request(scenario("refractory-fibromyalgia-patient-view"))
+    )
     (card,) = assert_conformant_response(response.json())
     (suggestion,) = card["suggestions"]
     (action,) = suggestion["actions"]

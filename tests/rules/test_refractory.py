@@ -63,29 +63,43 @@ def test_fibromyalgia_needs_a_first_and_a_second_line_agent_each_tried_long_enou
 
 
 def test_two_agents_of_the_same_line_are_not_enough():
-    assert stance(FIBROMYALGIA, taken_for(DULOXETINE, 12), taken_for(AMITRIPTYLINE, 12)) is Stance.standard_options_remain
+    assert (
+        stance(FIBROMYALGIA, taken_for(DULOXETINE, 12), taken_for(AMITRIPTYLINE, 12)) is Stance.standard_options_remain
+    )
 
 
 def test_prescribed_two_days_ago_is_not_tried():
     started = TODAY - timedelta(days=2)
     found = stance(
         FIBROMYALGIA,
-        medication_request(DULOXETINE, authored_on=started, dispenseRequest={"expectedSupplyDuration": {"value": 30, "unit": "d", "code": "d"}}),
+        medication_request(
+            DULOXETINE,
+            authored_on=started,
+            dispenseRequest={"expectedSupplyDuration": {"value": 30, "unit": "d", "code": "d"}},
+        ),
         medication_request(PREGABALIN, authored_on=started),
     )
     assert found is Stance.standard_options_remain
 
 
 def test_a_stated_failure_counts_whatever_the_duration():
-    failed = medication_request(DULOXETINE, status="stopped", authored_on="2025-01-01", statusReason={"text": "Ineffective"})
-    intolerant = medication_request(PREGABALIN, status="stopped", authored_on="2025-06-01", statusReason={"coding": [{"code": "sintol"}]})
+    failed = medication_request(
+        DULOXETINE, status="stopped", authored_on="2025-01-01", statusReason={"text": "Ineffective"}
+    )
+    intolerant = medication_request(
+        PREGABALIN, status="stopped", authored_on="2025-06-01", statusReason={"coding": [{"code": "sintol"}]}
+    )
     assert stance(FIBROMYALGIA, failed, intolerant) is Stance.refractory
 
 
 def test_a_stop_for_another_reason_with_no_duration_does_not_count():
-    moved = medication_request(DULOXETINE, status="stopped", authored_on="2025-01-01", statusReason={"text": "Patient moved pharmacy"})
+    moved = medication_request(
+        DULOXETINE, status="stopped", authored_on="2025-01-01", statusReason={"text": "Patient moved pharmacy"}
+    )
     agents = tried_standard_agents(record_of([moved]), TODAY, CLINICAL)
-    assert [(a.ingredient, a.weeks, a.stopped_because, a.counts(CLINICAL)) for a in agents] == [("duloxetine", None, None, False)]
+    assert [(a.ingredient, a.weeks, a.stopped_because, a.counts(CLINICAL)) for a in agents] == [
+        ("duloxetine", None, None, False)
+    ]
 
 
 def test_refills_picked_up_a_few_days_late_make_one_course():
@@ -114,7 +128,10 @@ def test_ms_disease_modifying_therapy_is_not_a_pain_trial():
 
 
 def test_crohns_disease_is_not_assessed_from_the_record():
-    assert stance(CROHNS, medication_request(concept("Adalimumab 40 mg pen"), authored_on="2025-01-01")) is Stance.not_assessed
+    assert (
+        stance(CROHNS, medication_request(concept("Adalimumab 40 mg pen"), authored_on="2025-01-01"))
+        is Stance.not_assessed
+    )
 
 
 def test_the_options_left_are_the_lines_not_yet_tried():
@@ -141,6 +158,8 @@ def test_one_refractory_condition_is_enough_and_names_where_ldn_stands():
     ],
 )
 def test_a_reason_that_is_not_a_failure_of_a_therapy_taken_does_not_count(status, reason):
-    record = record_of([medication_request(DULOXETINE, status=status, authored_on="2025-01-01", statusReason={"text": reason})])
+    record = record_of(
+        [medication_request(DULOXETINE, status=status, authored_on="2025-01-01", statusReason={"text": reason})]
+    )
     (agent,) = tried_standard_agents(record, TODAY, CLINICAL)
     assert not agent.counts(CLINICAL), reason

@@ -32,9 +32,22 @@ from app.settings import PROJECT_ROOT
 TEXTS = load_templates(PROJECT_ROOT / "cards")
 TODAY = date(2026, 11, 26)
 NAMES = [
-    "naltrexone 4.5 mg capsule", "Naltrexone 50 MG Oral Tablet", "Vivitrol", "Contrave", "LDN",
-    "oxycodone 5 mg", "fentanyl 25 mcg/hr transdermal patch", "methadone", "buprenorphine / naloxone",
-    "naloxone nasal spray", "duloxetine", "pregabalin", "amitriptyline", "fingolimod", "lisinopril", "",
+    "naltrexone 4.5 mg capsule",
+    "Naltrexone 50 MG Oral Tablet",
+    "Vivitrol",
+    "Contrave",
+    "LDN",
+    "oxycodone 5 mg",
+    "fentanyl 25 mcg/hr transdermal patch",
+    "methadone",
+    "buprenorphine / naloxone",
+    "naloxone nasal spray",
+    "duloxetine",
+    "pregabalin",
+    "amitriptyline",
+    "fingolimod",
+    "lisinopril",
+    "",
 ]
 STATUSES = [
     "active", "on-hold", "draft", "stopped", "completed", "cancelled", "unknown", "intended", "not-taken",
@@ -54,8 +67,12 @@ steps = st.lists(
     ),
     max_size=4,
 ).map(tuple)
-strengths = st.builds(Strength, st.floats(0.001, 500, allow_nan=False), st.sampled_from(["tablet", "capsule", "mL", ""]))
-amounts = st.builds(Amount, st.floats(0.001, 1e6, allow_nan=False), st.sampled_from(["tablet", "mL", "mg", "", "patch"]))
+strengths = st.builds(
+    Strength, st.floats(0.001, 500, allow_nan=False), st.sampled_from(["tablet", "capsule", "mL", ""])
+)
+amounts = st.builds(
+    Amount, st.floats(0.001, 1e6, allow_nan=False), st.sampled_from(["tablet", "mL", "mg", "", "patch"])
+)
 supplies = st.builds(
     SupplyFacts,
     start=dates,
@@ -98,7 +115,14 @@ conditions = st.builds(
     in_remission=st.booleans(),
     clinical_status=st.sampled_from([None, "active", "remission", "resolved", "inactive", "relapse"]),
     refuted=st.booleans(),
-    codings=st.lists(st.tuples(st.sampled_from(["http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10-cm", "", "weird"]), st.text(min_size=1, max_size=8), st.one_of(st.none(), st.text(max_size=10))), max_size=2).map(tuple),
+    codings=st.lists(
+        st.tuples(
+            st.sampled_from(["http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10-cm", "", "weird"]),
+            st.text(min_size=1, max_size=8),
+            st.one_of(st.none(), st.text(max_size=10)),
+        ),
+        max_size=2,
+    ).map(tuple),
 )
 
 
@@ -112,7 +136,18 @@ def records(draw) -> PatientRecord:
         draft_orders=drafts,
         selected_orders=selected,
         conditions=tuple(draw(st.lists(conditions, max_size=4))),
-        gaps=tuple(draw(st.lists(st.builds(DataGap, st.sampled_from(["MedicationRequest", "MedicationAdministration", "Condition"]), st.sampled_from(list(GapReason))), max_size=2))),
+        gaps=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        DataGap,
+                        st.sampled_from(["MedicationRequest", "MedicationAdministration", "Condition"]),
+                        st.sampled_from(list(GapReason)),
+                    ),
+                    max_size=2,
+                )
+            )
+        ),
     )
 
 

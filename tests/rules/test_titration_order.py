@@ -47,7 +47,15 @@ def test_order_renders_in_the_sandbox_rx_view():
 
 def test_note_carries_counselling_and_the_stop_criterion():
     note = titration_order("p1", ClinicalSettings(), WORDING, VALUES)["note"][0]["text"]
-    for words in ("vivid dreams", "headache", "nausea", "no laboratory monitoring", "organ transplant", "compounded", "opioid"):
+    for words in (
+        "vivid dreams",
+        "headache",
+        "nausea",
+        "no laboratory monitoring",
+        "organ transplant",
+        "compounded",
+        "opioid",
+    ):
         assert words in note
     assert "Reassess after 4-8 weeks at 4.5 mg; stop if there is no benefit by 8 weeks at that dose" in note
 
@@ -56,7 +64,10 @@ def test_the_order_is_complete_enough_to_sign():
     order = titration_order("p1", ClinicalSettings(), WORDING, VALUES, [FIBROMYALGIA])
     MedicationRequest.model_validate(order)
     assert order["reasonCode"] == [
-        {"text": "Fibromyalgia", "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M79.7", "display": "Fibromyalgia"}]}
+        {
+            "text": "Fibromyalgia",
+            "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M79.7", "display": "Fibromyalgia"}],
+        }
     ]
     assert order["medicationCodeableConcept"]["text"] == "Naltrexone 1.5 mg capsule (low-dose, compounded)"
     # The fill covers the titration: one 1.5 mg capsule a night for two weeks, then two for two weeks.

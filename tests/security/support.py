@@ -58,7 +58,9 @@ def es384_key(kid: str | None = None) -> SigningKey:
 
 
 def rs384_key(kid: str | None = None) -> SigningKey:
-    return SigningKey(kid or f"rs-{uuid.uuid4()}", "RS384", rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return SigningKey(
+        kid or f"rs-{uuid.uuid4()}", "RS384", rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
 
 
 def jwks(*keys: SigningKey) -> dict[str, Any]:
@@ -180,5 +182,3 @@ def asgi_server(app: Any) -> Iterator[str]:
     """Serve an ASGI app (e.g. the fixture FHIR server) over real HTTP on loopback; its base URL."""
     with serve_in_thread(app) as server:
         yield server.base_url
-
-

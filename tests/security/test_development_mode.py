@@ -30,7 +30,9 @@ SANDBOX_KID = "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"
 
 
 def dev_settings(tmp_path: Path, **overrides) -> Settings:
-    return Settings(env="development", public_base_url=BASE_URL, database_url=f"sqlite:///{tmp_path}/dev.db", **overrides)
+    return Settings(
+        env="development", public_base_url=BASE_URL, database_url=f"sqlite:///{tmp_path}/dev.db", **overrides
+    )
 
 
 def test_requests_without_a_jwt_are_accepted_in_development(client: TestClient) -> None:
@@ -94,8 +96,10 @@ def test_a_sandbox_shaped_token_is_verified_with_the_pinned_key_without_fetching
         for path in ("/cds-services", "/cds-services/ldn-patient-view/feedback"):
             token = mint(stand_in, path, iss=SANDBOX_ISSUER, header={"jku": SANDBOX_JKU})
             body = {"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
-            response = dev.get(path, headers=bearer(token)) if path == "/cds-services" else dev.post(
-                path, json=body, headers=bearer(token)
+            response = (
+                dev.get(path, headers=bearer(token))
+                if path == "/cds-services"
+                else dev.post(path, json=body, headers=bearer(token))
             )
             # Authenticated: discovery answers; feedback reaches its check for an issued card.
             assert response.status_code == (200 if path == "/cds-services" else 400), path
@@ -105,7 +109,9 @@ def test_development_accepts_the_loopback_aliases_of_the_public_url_as_aud(tmp_p
     key = es384_key()
     path = write_issuers(tmp_path, [{"iss": "https://ehr.example", "jwks": jwks(key), "fhir_servers": []}])
     settings = Settings(
-        env="development", public_base_url="http://localhost:8000", trusted_issuers_file=path,
+        env="development",
+        public_base_url="http://localhost:8000",
+        trusted_issuers_file=path,
         database_url=f"sqlite:///{tmp_path}/dev.db",
     )
     with TestClient(create_app(settings)) as dev:
@@ -123,7 +129,9 @@ def test_every_development_response_says_development_mode(client: TestClient, mo
     answers = {
         "discovery": client.get("/cds-services"),
         "404": client.post("/cds-services/nope", json={}),
-        "400": client.post("/cds-services/ldn-order-select", content=b"{", headers={"Content-Type": "application/json"}),
+        "400": client.post(
+            "/cds-services/ldn-order-select", content=b"{", headers={"Content-Type": "application/json"}
+        ),
         "401": client.get("/cds-services", headers={"Authorization": "Bearer not-a-jwt"}),
         "preflight": client.options(
             "/cds-services",
@@ -184,7 +192,11 @@ def test_development_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
     for host in ("0.0.0.0", "::", "192.0.2.10"):
         result = subprocess.run(
             [sys.executable, "-m", "app.cli", "serve", "--host", host, "--port", str(free_port())],
-            env=env, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=PROJECT_ROOT,
         )
         assert result.returncode == 2, (host, result.stderr)
         assert "loopback only" in result.stderr and "CDS_ALLOW_INSECURE_DEV_ON_NETWORK=1" in result.stderr
@@ -193,7 +205,11 @@ def test_development_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
 
 def test_development_on_the_network_only_when_asked_and_says_so(tmp_path: Path) -> None:
     port = free_port()
-    env = {"CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{tmp_path}/dev.db", "CDS_ALLOW_INSECURE_DEV_ON_NETWORK": "1"}
+    env = {
+        "CDS_ENV": "development",
+        "CDS_DATABASE_URL": f"sqlite:///{tmp_path}/dev.db",
+        "CDS_ALLOW_INSECURE_DEV_ON_NETWORK": "1",
+    }
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "0.0.0.0", "--port", str(port)]
     with running_process(command, port=port, ready_path="/healthz", env=env, log_path=tmp_path / "dev.log") as server:
         assert httpx.get(f"{server.base_url}/cds-services").headers[MODE_HEADER] == "development"

@@ -29,18 +29,31 @@ SERVICE = "/cds-services/ldn-order-select"
 
 def issued(client: TestClient, key: SigningKey, iss: str) -> str:
     """A card the service issued to this client (feedback is accepted for those only)."""
-    answer = client.post(SERVICE, json=hook_request(scenario("oxycodone-active-ldn-select")), headers=bearer(mint(key, SERVICE, iss=iss)))
+    answer = client.post(
+        SERVICE, json=hook_request(scenario("oxycodone-active-ldn-select")), headers=bearer(mint(key, SERVICE, iss=iss))
+    )
     return next(c["uuid"] for c in answer.json()["cards"] if c["indicator"] == "critical")
 
 
-def items(client: TestClient, key: SigningKey, n: int, *, iss: str = ISSUER, display: str | None = None,
-          code: str = "patient-not-taking-opioid") -> list[dict]:
+def items(
+    client: TestClient,
+    key: SigningKey,
+    n: int,
+    *,
+    iss: str = ISSUER,
+    display: str | None = None,
+    code: str = "patient-not-taking-opioid",
+) -> list[dict]:
     reason: dict = {"code": code, "system": "urn:ldn-cds:override-reason"}
     if display is not None:
         reason["display"] = display
     return [
-        {"card": issued(client, key, iss), "outcome": "overridden",
-         "outcomeTimestamp": "2026-11-26T10:15:00Z", "overrideReason": {"reason": reason}}
+        {
+            "card": issued(client, key, iss),
+            "outcome": "overridden",
+            "outcomeTimestamp": "2026-11-26T10:15:00Z",
+            "overrideReason": {"reason": reason},
+        }
         for _ in range(n)
     ]
 
@@ -74,11 +87,16 @@ def test_an_issuer_past_its_hourly_feedback_volume_gets_429_and_nothing_more_is_
 def test_the_limit_is_per_issuer(limited: TestClient, es_key: SigningKey, tmp_path: Path) -> None:
     assert send(limited, es_key, items(limited, es_key, LIMIT)).status_code == 200
     assert send(limited, es_key, items(limited, es_key, 1)).status_code == 429
-    assert send(limited, OTHER_KEY, items(limited, OTHER_KEY, LIMIT, iss=OTHER_ISSUER), iss=OTHER_ISSUER).status_code == 200  # another EHR is not affected
+    assert (
+        send(limited, OTHER_KEY, items(limited, OTHER_KEY, LIMIT, iss=OTHER_ISSUER), iss=OTHER_ISSUER).status_code
+        == 200
+    )  # another EHR is not affected
     assert stored(tmp_path, OTHER_ISSUER) == LIMIT
 
 
-def test_a_batch_that_would_pass_the_limit_is_refused_whole(limited: TestClient, es_key: SigningKey, tmp_path: Path) -> None:
+def test_a_batch_that_would_pass_the_limit_is_refused_whole(
+    limited: TestClient, es_key: SigningKey, tmp_path: Path
+) -> None:
     assert send(limited, es_key, items(limited, es_key, LIMIT + 1)).status_code == 429
     assert stored(tmp_path, ISSUER) == 0
 
@@ -87,7 +105,10 @@ def test_the_report_strips_control_characters_from_what_clients_wrote(
     limited: TestClient, es_key: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hostile = "\x1b[2J\x1b[31mNot taking it\x07\u202e\x00 (really)\nsecond line"
-    assert send(limited, es_key, items(limited, es_key, 1, display=hostile, code="own-code\x1b]0;owned\x07")).status_code == 200
+    assert (
+        send(limited, es_key, items(limited, es_key, 1, display=hostile, code="own-code\x1b]0;owned\x07")).status_code
+        == 200
+    )
     with pytest.raises(SystemExit) as exited:
         cli_main(["feedback-report", "--database-url", f"sqlite:///{tmp_path}/cds.db"])
     assert exited.value.code == 0

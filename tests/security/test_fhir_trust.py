@@ -38,7 +38,13 @@ def request_for(server: str, *, patient: str | None = "p1") -> HookRequest:
     if patient is not None:
         authorization["patient"] = patient
     return HookRequest.model_validate(
-        {"hook": "patient-view", "hookInstance": "h", "context": {}, "fhirServer": server, "fhirAuthorization": authorization}
+        {
+            "hook": "patient-view",
+            "hookInstance": "h",
+            "context": {},
+            "fhirServer": server,
+            "fhirAuthorization": authorization,
+        }
     )
 
 
@@ -84,12 +90,17 @@ def test_a_token_for_another_patient_is_not_used() -> None:
 def fhir_servers() -> Iterator[tuple[tuple[str, FhirServerConfig], tuple[str, FhirServerConfig]]]:
     """Two real FHIR servers on loopback: one the issuer registered, one it did not."""
     listed_config, unlisted_config = FhirServerConfig(), FhirServerConfig()
-    with asgi_server(create_fhir_app(listed_config)) as listed, asgi_server(create_fhir_app(unlisted_config)) as unlisted:
+    with (
+        asgi_server(create_fhir_app(listed_config)) as listed,
+        asgi_server(create_fhir_app(unlisted_config)) as unlisted,
+    ):
         yield (listed, listed_config), (unlisted, unlisted_config)
 
 
 def fetching_request(fhir_server: str) -> dict:
-    return hook_request(scenario("oxycodone-active-ldn-select"), with_prefetch=False, fhir_server=fhir_server, access_token=TOKEN)
+    return hook_request(
+        scenario("oxycodone-active-ldn-select"), with_prefetch=False, fhir_server=fhir_server, access_token=TOKEN
+    )
 
 
 def test_the_token_goes_to_the_listed_server_and_never_to_an_unlisted_one(
@@ -127,7 +138,9 @@ def test_development_reads_a_loopback_server_but_no_unlisted_remote_one(
     assert set(local_config.seen_authorization) == {f"Bearer {TOKEN}"}
     dialled: list[object] = []
     real_connect = socket.socket.connect
-    monkeypatch.setattr(socket.socket, "connect", lambda sock, address: dialled.append(address) or real_connect(sock, address))
+    monkeypatch.setattr(
+        socket.socket, "connect", lambda sock, address: dialled.append(address) or real_connect(sock, address)
+    )
     for remote in ("http://ehr.invalid/fhir", "https://ehr.invalid/fhir"):  # https too: nobody listed it
         assert client.post(SERVICE, json=fetching_request(remote)).status_code == 412
     assert dialled == [], "an unlisted server must not even be contacted"

@@ -24,7 +24,11 @@ KEY = es384_key("k1")
 
 
 def entry(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"iss": "https://ehr.example", "jwks": jwks(KEY), "fhir_servers": ["https://ehr.example/fhir"]}
+    base: dict[str, Any] = {
+        "iss": "https://ehr.example",
+        "jwks": jwks(KEY),
+        "fhir_servers": ["https://ehr.example/fhir"],
+    }
     base.update(fields)
     return {k: v for k, v in base.items() if v is not None}
 

@@ -70,7 +70,9 @@ def test_aud_may_be_a_list_that_contains_the_endpoint(secure_client: TestClient,
     assert secure_client.get("/cds-services", headers=bearer(token)).status_code == 200
 
 
-def test_nbf_in_the_past_and_extra_claims_such_as_sub_are_accepted(secure_client: TestClient, es_key: SigningKey) -> None:
+def test_nbf_in_the_past_and_extra_claims_such_as_sub_are_accepted(
+    secure_client: TestClient, es_key: SigningKey
+) -> None:
     token = mint(es_key, nbf=int(time.time()) - 300, sub="epic-client-id", tenant="t-1")
     assert secure_client.get("/cds-services", headers=bearer(token)).status_code == 200
 
@@ -91,7 +93,9 @@ def test_production_refuses_a_request_without_a_jwt(secure_client: TestClient) -
 
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "Token abc", ""])
-def test_an_authorization_header_that_is_not_one_bearer_token_is_refused(secure_client: TestClient, header: str) -> None:
+def test_an_authorization_header_that_is_not_one_bearer_token_is_refused(
+    secure_client: TestClient, header: str
+) -> None:
     assert_bare_401(secure_client.get("/cds-services", headers={"Authorization": header}))
 
 
@@ -117,9 +121,7 @@ def test_a_token_signed_by_an_unknown_key_is_refused(secure_client: TestClient, 
     assert_bare_401(secure_client.get("/cds-services", headers=bearer(mint(stranger_key))))
 
 
-def test_an_unknown_kid_refreshes_the_jwks_at_a_bounded_rate(
-    secure_client: TestClient, jwks_http: JsonServer
-) -> None:
+def test_an_unknown_kid_refreshes_the_jwks_at_a_bounded_rate(secure_client: TestClient, jwks_http: JsonServer) -> None:
     intruder = es384_key("kid-nobody-published")
     for _ in range(5):
         assert_bare_401(secure_client.get("/cds-services", headers=bearer(mint(intruder))))
@@ -160,7 +162,9 @@ def test_an_iss_that_is_not_a_string_is_refused_not_a_500(secure_client: TestCli
     import json
 
     payload = json.dumps(claims(BASE_URL + "/cds-services", iss=[ISSUER])).encode()  # PyJWT would refuse to encode it
-    token = jwt.PyJWS().encode(payload, es_key.private_key, algorithm="ES384", headers={"typ": "JWT", "kid": es_key.kid})
+    token = jwt.PyJWS().encode(
+        payload, es_key.private_key, algorithm="ES384", headers={"typ": "JWT", "kid": es_key.kid}
+    )
     assert_bare_401(secure_client.get("/cds-services", headers=bearer(token)))
 
 
@@ -331,5 +335,8 @@ def test_production_accepts_only_the_configured_public_url_as_aud(
     make_client: Callable[..., TestClient], es_key: SigningKey
 ) -> None:
     client = make_client(public_base_url="http://localhost:8000")
-    assert client.get("/cds-services", headers=bearer(mint(es_key, aud="http://localhost:8000/cds-services"))).status_code == 200
+    assert (
+        client.get("/cds-services", headers=bearer(mint(es_key, aud="http://localhost:8000/cds-services"))).status_code
+        == 200
+    )
     assert_bare_401(client.get("/cds-services", headers=bearer(mint(es_key, aud="http://127.0.0.1:8000/cds-services"))))

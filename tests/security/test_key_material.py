@@ -77,15 +77,22 @@ def test_malformed_keys_are_skipped_with_their_kid_and_the_good_key_kept() -> No
 
 _ES, _RS = es384_key("fuzz-es"), rs384_key("fuzz-rs")
 JWK_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.text(max_size=12),
-    st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     base=st.sampled_from(["ES384", "RS384"]),
-    changes=st.dictionaries(st.sampled_from(["kty", "crv", "kid", "x", "y", "n", "e", "alg", "use", "d", "key_ops"]), JWK_VALUES, max_size=4),
+    changes=st.dictionaries(
+        st.sampled_from(["kty", "crv", "kid", "x", "y", "n", "e", "alg", "use", "d", "key_ops"]), JWK_VALUES, max_size=4
+    ),
 )
 def test_any_key_shape_is_taken_or_skipped_never_raised(base: str, changes: dict) -> None:
     key = _ES if base == "ES384" else _RS
@@ -105,13 +112,22 @@ def test_something_that_is_not_a_jwk_set_is_refused_as_a_whole(value: Any) -> No
 
 def readme_example(tmp_path: Path, jwks_url: str) -> Path:
     """docs/deployment.md's issuers-file example as written (its placeholder key included)."""
-    return write_issuers(tmp_path, [
-        {"iss": "https://ehr.example.org/cds-client", "jwks_url": jwks_url, "fhir_servers": ["https://ehr.example.org/fhir/r4"]},
-        {"iss": "https://partner.example.net", "jwks": {"keys": [PLACEHOLDER_KEY]}, "fhir_servers": []},
-    ])
+    return write_issuers(
+        tmp_path,
+        [
+            {
+                "iss": "https://ehr.example.org/cds-client",
+                "jwks_url": jwks_url,
+                "fhir_servers": ["https://ehr.example.org/fhir/r4"],
+            },
+            {"iss": "https://partner.example.net", "jwks": {"keys": [PLACEHOLDER_KEY]}, "fhir_servers": []},
+        ],
+    )
 
 
-def serve_refusal(tmp_path: Path, issuers: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def serve_refusal(
+    tmp_path: Path, issuers: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
     monkeypatch.setenv("CDS_ENV", "production")
     monkeypatch.setenv("CDS_PUBLIC_BASE_URL", "https://cds.example")
     monkeypatch.setenv("CDS_TRUSTED_ISSUERS_FILE", str(issuers))
@@ -136,7 +152,9 @@ def test_one_malformed_inline_key_beside_a_good_one_is_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     good = es384_key("good")
-    path = write_issuers(tmp_path, [{"iss": ISSUER, "jwks": {"keys": [PLACEHOLDER_KEY, good.public_jwk]}, "fhir_servers": []}])
+    path = write_issuers(
+        tmp_path, [{"iss": ISSUER, "jwks": {"keys": [PLACEHOLDER_KEY, good.public_jwk]}, "fhir_servers": []}]
+    )
     (issuer,) = load_issuers_file(path)
     assert set(issuer.inline_keys) == {"good"}
     with caplog.at_level(logging.WARNING, logger="ldn_cds.security"):
@@ -149,7 +167,9 @@ def test_one_malformed_inline_key_beside_a_good_one_is_skipped_with_a_warning(
 def test_an_inline_private_key_still_stops_start_up(tmp_path: Path) -> None:
     key = es384_key("k")
     private = {**key.public_jwk, "d": "c2VjcmV0"}
-    path = write_issuers(tmp_path, [{"iss": ISSUER, "jwks": {"keys": [private, es384_key("other").public_jwk]}, "fhir_servers": []}])
+    path = write_issuers(
+        tmp_path, [{"iss": ISSUER, "jwks": {"keys": [private, es384_key("other").public_jwk]}, "fhir_servers": []}]
+    )
     with pytest.raises(IssuersFileError, match="private key"):
         load_issuers_file(path)
 
@@ -164,7 +184,10 @@ def mixed_jwks(es_key: SigningKey) -> Any:
 
 
 def test_one_bad_key_at_the_jwks_url_does_not_break_calls_signed_with_the_good_key(
-    make_client: Callable[..., TestClient], issuer_entry: dict, es_key: SigningKey, mixed_jwks: JsonServer,
+    make_client: Callable[..., TestClient],
+    issuer_entry: dict,
+    es_key: SigningKey,
+    mixed_jwks: JsonServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = make_client(issuers=[{**issuer_entry, "jwks_url": mixed_jwks.url("/jwks.json")}])
@@ -190,15 +213,22 @@ def hostile() -> Any:
         yield server
 
 
-@pytest.mark.parametrize(("deadline", "fetch_timeout"), [(0.8, 30.0), (30.0, 0.8)], ids=["call deadline", "fetch timeout"])
+@pytest.mark.parametrize(
+    ("deadline", "fetch_timeout"), [(0.8, 30.0), (30.0, 0.8)], ids=["call deadline", "fetch timeout"]
+)
 def test_a_jwks_trickled_byte_by_byte_is_abandoned_at_a_total_time(
-    make_client: Callable[..., TestClient], issuer_entry: dict, es_key: SigningKey, hostile: HostileFhirServer,
-    deadline: float, fetch_timeout: float,
+    make_client: Callable[..., TestClient],
+    issuer_entry: dict,
+    es_key: SigningKey,
+    hostile: HostileFhirServer,
+    deadline: float,
+    fetch_timeout: float,
 ) -> None:
     """The trickling server sends a byte every 50 ms: no single read ever times out."""
     client = make_client(
         issuers=[{**issuer_entry, "jwks": None, "jwks_url": hostile.url("trickle") + "/jwks.json"}],
-        fhir_deadline_seconds=deadline, jwks_fetch_timeout_seconds=fetch_timeout,
+        fhir_deadline_seconds=deadline,
+        jwks_fetch_timeout_seconds=fetch_timeout,
     )
     started = time.monotonic()
     response = client.get("/cds-services", headers=bearer(mint(es_key)))
@@ -223,18 +253,25 @@ def test_cached_keys_expire_once_the_jwks_has_been_unreadable_for_the_maximum_st
 
     async def scenario(server: JsonServer) -> list[bool]:
         async with httpx.AsyncClient(timeout=2.0) as http:
-            cache = JwksCache(http, cache_seconds=60, min_refresh_seconds=0, max_stale_seconds=600,
-                              fetch_timeout_seconds=2.0, max_bytes=65536, clock=clock)
+            cache = JwksCache(
+                http,
+                cache_seconds=60,
+                min_refresh_seconds=0,
+                max_stale_seconds=600,
+                fetch_timeout_seconds=2.0,
+                max_bytes=65536,
+                clock=clock,
+            )
             url = server.url("/jwks.json")
 
             async def usable() -> bool:
                 return await cache.key(url, es_key.kid, issuer=ISSUER, deadline=Deadline.after(2.0)) is not None
 
-            seen = [await usable()]                  # read while the issuer is up
-            del server.documents["/jwks.json"]       # the issuer's key endpoint goes down (404)
-            clock.now += 300                         # cache expired, re-read fails: stale keys still used
+            seen = [await usable()]  # read while the issuer is up
+            del server.documents["/jwks.json"]  # the issuer's key endpoint goes down (404)
+            clock.now += 300  # cache expired, re-read fails: stale keys still used
             seen.append(await usable())
-            clock.now += 301                         # 601 s since the last good read
+            clock.now += 301  # 601 s since the last good read
             seen.append(await usable())
             server.documents["/jwks.json"] = jwks(es_key)  # back up: the key is trusted again
             seen.append(await usable())
@@ -251,25 +288,42 @@ def test_a_failed_re_read_never_drops_keys_read_within_the_stale_age(es_key: Sig
 
     async def scenario(server: JsonServer) -> list[bool]:
         async with httpx.AsyncClient(timeout=2.0) as http:
-            cache = JwksCache(http, cache_seconds=60, min_refresh_seconds=0, max_stale_seconds=600,
-                              fetch_timeout_seconds=2.0, max_bytes=65536, clock=clock)
+            cache = JwksCache(
+                http,
+                cache_seconds=60,
+                min_refresh_seconds=0,
+                max_stale_seconds=600,
+                fetch_timeout_seconds=2.0,
+                max_bytes=65536,
+                clock=clock,
+            )
             url = server.url("/jwks.json")
             results = [await cache.key(url, es_key.kid, issuer=ISSUER, deadline=Deadline.after(2.0)) is not None]
             del server.documents["/jwks.json"]
             for _ in range(5):
                 clock.now += 100
-                results.append(await cache.key(url, es_key.kid, issuer=ISSUER, deadline=Deadline.after(2.0)) is not None)
+                results.append(
+                    await cache.key(url, es_key.kid, issuer=ISSUER, deadline=Deadline.after(2.0)) is not None
+                )
             return results
 
     with json_server({"/jwks.json": jwks(es_key)}) as server:
         assert asyncio.run(scenario(server)) == [True] * 6
 
 
-def test_a_warning_names_the_issuer_and_kid_of_every_skipped_fetched_key(es_key: SigningKey, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_warning_names_the_issuer_and_kid_of_every_skipped_fetched_key(
+    es_key: SigningKey, caplog: pytest.LogCaptureFixture
+) -> None:
     async def fetch(url: str) -> None:
         async with httpx.AsyncClient(timeout=2.0) as http:
-            cache = JwksCache(http, cache_seconds=60, min_refresh_seconds=0, max_stale_seconds=600,
-                              fetch_timeout_seconds=2.0, max_bytes=65536)
+            cache = JwksCache(
+                http,
+                cache_seconds=60,
+                min_refresh_seconds=0,
+                max_stale_seconds=600,
+                fetch_timeout_seconds=2.0,
+                max_bytes=65536,
+            )
             assert await cache.key(url, es_key.kid, issuer=ISSUER, deadline=Deadline.after(2.0)) is not None
 
     with json_server({"/jwks.json": {"keys": [PLACEHOLDER_KEY, es_key.public_jwk]}}) as server:
@@ -288,14 +342,23 @@ def test_the_call_deadline_covers_the_jwks_read_and_the_fhir_reads_together(
 ) -> None:
     """The JWKS answers after 1.5 s, the FHIR server never: with a 2 s deadline for the call the
     answer comes near 2 s, not after 1.5 s + another 2 s of FHIR reading."""
+
     async def slow_jwks(request: Any) -> JSONResponse:
         await asyncio.sleep(1.5)
         return JSONResponse(jwks(es_key))
 
     with asgi_server(Starlette(routes=[Route("/jwks.json", slow_jwks)])) as keys_url:
         client = make_client(
-            issuers=[{**issuer_entry, "jwks": None, "jwks_url": keys_url + "/jwks.json", "fhir_servers": [hostile.url("slow")]}],
-            fhir_deadline_seconds=2.0, jwks_fetch_timeout_seconds=5.0,
+            issuers=[
+                {
+                    **issuer_entry,
+                    "jwks": None,
+                    "jwks_url": keys_url + "/jwks.json",
+                    "fhir_servers": [hostile.url("slow")],
+                }
+            ],
+            fhir_deadline_seconds=2.0,
+            jwks_fetch_timeout_seconds=5.0,
         )
         path = "/cds-services/ldn-order-select"
         body = base_request(with_prefetch=False, fhir_server=hostile.url("slow"), access_token="t")

@@ -24,13 +24,17 @@ def status(client: TestClient, token: str) -> int:
     return response.status_code
 
 
-def test_a_token_issued_a_day_ago_that_is_still_unexpired_is_refused(secure_client: TestClient, es_key: SigningKey) -> None:
+def test_a_token_issued_a_day_ago_that_is_still_unexpired_is_refused(
+    secure_client: TestClient, es_key: SigningKey
+) -> None:
     """exp - now is one hour here, well inside any limit; exp - iat is 24 hours."""
     now = int(time.time())
     assert status(secure_client, mint(es_key, iat=now - 23 * 3600, exp=now + 3600)) == 401
 
 
-@pytest.mark.parametrize(("lifetime", "expected"), [(300, 200), (900, 200), (900 + LEEWAY, 200), (900 + LEEWAY + 1, 401), (3600, 401)])
+@pytest.mark.parametrize(
+    ("lifetime", "expected"), [(300, 200), (900, 200), (900 + LEEWAY, 200), (900 + LEEWAY + 1, 401), (3600, 401)]
+)
 def test_the_default_limit_is_900_seconds_plus_the_leeway(
     secure_client: TestClient, es_key: SigningKey, lifetime: int, expected: int
 ) -> None:
@@ -80,7 +84,9 @@ def payload_with(**raw: str) -> bytes:
     ],
     ids=["exp-string", "iat-string", "nbf-string", "exp-true", "exp-infinity", "iat-nan", "exp-overflow", "exp-list"],
 )
-def test_time_claims_that_are_not_json_numbers_are_refused(secure_client: TestClient, es_key: SigningKey, raw: dict) -> None:
+def test_time_claims_that_are_not_json_numbers_are_refused(
+    secure_client: TestClient, es_key: SigningKey, raw: dict
+) -> None:
     assert status(secure_client, signed(es_key, payload_with(**raw))) == 401
 
 

@@ -54,7 +54,14 @@ def outside(seen: list[Seen], base_path: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("suffix", "problem"),
-    [("#@x", "fragment"), ("?", "query"), ("?x=1", "query"), (" ", "whitespace"), ("\t", "whitespace"), ("/%2e%2e", "dot segments")],
+    [
+        ("#@x", "fragment"),
+        ("?", "query"),
+        ("?x=1", "query"),
+        (" ", "whitespace"),
+        ("\t", "whitespace"),
+        ("/%2e%2e", "dot segments"),
+    ],
     ids=["fragment-userinfo", "empty-query", "query", "trailing-space", "tab", "encoded-dots"],
 )
 def test_a_fhir_server_with_more_than_scheme_host_and_path_is_a_400_and_nothing_is_read(
@@ -78,9 +85,13 @@ def test_a_fhir_server_with_user_info_is_a_400(listed: TestClient, es_key: Signi
     assert requests_since(fhir, before) == []
 
 
-def test_the_control_the_listed_base_is_read_with_the_token(listed: TestClient, es_key: SigningKey, fhir: HostileFhirServer) -> None:
+def test_the_control_the_listed_base_is_read_with_the_token(
+    listed: TestClient, es_key: SigningKey, fhir: HostileFhirServer
+) -> None:
     before = len(fhir.seen)
-    status, cards, text = call(listed, es_key, base_request(with_prefetch=False, fhir_server=fhir.url("ok"), access_token=TOKEN))
+    status, cards, text = call(
+        listed, es_key, base_request(with_prefetch=False, fhir_server=fhir.url("ok"), access_token=TOKEN)
+    )
     assert status == 200, text
     seen = requests_since(fhir, before)
     assert seen and {s.authorization for s in seen} == {f"Bearer {TOKEN}"}
@@ -107,10 +118,18 @@ def test_a_medication_reference_that_is_not_type_slash_id_under_the_base_is_neve
     listed: TestClient, es_key: SigningKey, fhir: HostileFhirServer, reference: str
 ) -> None:
     body = base_request(fhir_server=fhir.url("ok"), access_token=TOKEN)
-    entries(body, "medicationRequests").append({"resource": {
-        "resourceType": "MedicationRequest", "id": "by-reference", "status": "active", "intent": "order",
-        "subject": {"reference": f"Patient/{body['context']['patientId']}"}, "medicationReference": {"reference": reference},
-    }})
+    entries(body, "medicationRequests").append(
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": "by-reference",
+                "status": "active",
+                "intent": "order",
+                "subject": {"reference": f"Patient/{body['context']['patientId']}"},
+                "medicationReference": {"reference": reference},
+            }
+        }
+    )
     before = len(fhir.seen)
     status, cards, text = call(listed, es_key, body)
     assert status == 200, text
@@ -123,10 +142,17 @@ def test_a_full_url_reference_under_the_same_base_is_read_by_its_id(
     listed: TestClient, es_key: SigningKey, fhir: HostileFhirServer
 ) -> None:
     body = base_request(fhir_server=fhir.url("ok"), access_token=TOKEN)
-    entries(body, "medicationRequests").append({"resource": {
-        "resourceType": "MedicationRequest", "id": "by-url", "status": "active", "intent": "order",
-        "medicationReference": {"reference": fhir.url("ok") + "/Medication/med-7"},
-    }})
+    entries(body, "medicationRequests").append(
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": "by-url",
+                "status": "active",
+                "intent": "order",
+                "medicationReference": {"reference": fhir.url("ok") + "/Medication/med-7"},
+            }
+        }
+    )
     before = len(fhir.seen)
     status, _, text = call(listed, es_key, body)
     assert status == 200, text
@@ -143,7 +169,9 @@ def test_a_same_host_redirect_or_next_link_outside_the_base_path_is_not_followed
 ) -> None:
     """Same scheme, host and port, another path: ``/other-tenant/…`` must see nothing."""
     before = len(fhir.seen)
-    status, cards, text = call(listed, es_key, base_request(with_prefetch=False, fhir_server=fhir.url(mode), access_token=TOKEN))
+    status, cards, text = call(
+        listed, es_key, base_request(with_prefetch=False, fhir_server=fhir.url(mode), access_token=TOKEN)
+    )
     assert status == 200, text
     seen = requests_since(fhir, before)
     assert seen, "the listed base itself was read"

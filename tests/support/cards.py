@@ -7,7 +7,11 @@ from typing import Any, Protocol
 
 from tests.conformance import assert_conformant_response
 
-SERVICE_FOR_HOOK = {"order-select": "ldn-order-select", "order-sign": "ldn-order-sign", "patient-view": "ldn-patient-view"}
+SERVICE_FOR_HOOK = {
+    "order-select": "ldn-order-select",
+    "order-sign": "ldn-order-sign",
+    "patient-view": "ldn-patient-view",
+}
 
 # The contract fixed by the issue: how the two conflict cards are recognised.
 CONFLICT_PREFIX = "Current or recent opioid use"

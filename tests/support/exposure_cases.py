@@ -41,13 +41,22 @@ def mg(value: float) -> dict[str, Any]:
 
 
 def every(hours: int, dose: dict[str, Any], *, prn: bool = False, **extra: Any) -> list[dict[str, Any]]:
-    dosage = {"timing": {"repeat": {"frequency": 1, "period": hours, "periodUnit": "h"}}, "doseAndRate": [{"doseQuantity": dose}]}
+    dosage = {
+        "timing": {"repeat": {"frequency": 1, "period": hours, "periodUnit": "h"}},
+        "doseAndRate": [{"doseQuantity": dose}],
+    }
     if prn:
         dosage["asNeededBoolean"] = True
     return [{**dosage, **extra}]
 
 
-def supply(*, days: int | None = None, quantity: dict[str, Any] | None = None, repeats: int | None = None, valid_to: int | None = None) -> dict[str, Any]:
+def supply(
+    *,
+    days: int | None = None,
+    quantity: dict[str, Any] | None = None,
+    repeats: int | None = None,
+    valid_to: int | None = None,
+) -> dict[str, Any]:
     dispense: dict[str, Any] = {}
     if days is not None:
         dispense["expectedSupplyDuration"] = {"value": days, "unit": "days", "system": UCUM, "code": "d"}

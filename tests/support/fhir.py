@@ -26,7 +26,9 @@ def _day(value: date | str | None) -> str | None:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def concept(text: str | None = None, *, code: str | None = None, system: str = RXNORM, display: str | None = None) -> Json:
+def concept(
+    text: str | None = None, *, code: str | None = None, system: str = RXNORM, display: str | None = None
+) -> Json:
     """A CodeableConcept: free text, an RxNorm coding, or both."""
     result: Json = {}
     if code is not None:
@@ -69,7 +71,9 @@ def medication_request(
     return _with_medication(resource, medication)
 
 
-def draft_order(medication: Json | str | None, *, patient_id: str = PATIENT_ID, id: str | None = None, **extra: Any) -> Json:
+def draft_order(
+    medication: Json | str | None, *, patient_id: str = PATIENT_ID, id: str | None = None, **extra: Any
+) -> Json:
     """A draft MedicationRequest as the EHR puts it in ``draftOrders`` (medication may still be missing)."""
     resource: Json = {
         "resourceType": "MedicationRequest",
@@ -168,7 +172,10 @@ def searchset(resources: Iterable[Json]) -> Json:
 
 
 def operation_outcome(text: str = "search failed") -> Json:
-    return {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception", "diagnostics": text}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "exception", "diagnostics": text}],
+    }
 
 
 def full_prefetch(resources: Sequence[Json] = (), *, patient_id: str = PATIENT_ID) -> Json:
@@ -201,9 +208,15 @@ def hook_body(
     """A CDS Hooks 2.0 request. order-select selects every draft unless ``selections`` says otherwise."""
     context: Json = {"userId": USER_ID, "patientId": patient_id}
     if hook in {"order-select", "order-sign"}:
-        context["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": d} for d in drafts]}
+        context["draftOrders"] = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": d} for d in drafts],
+        }
     if hook == "order-select":
-        context["selections"] = list(selections) if selections is not None else [f"{d['resourceType']}/{d['id']}" for d in drafts]
+        context["selections"] = (
+            list(selections) if selections is not None else [f"{d['resourceType']}/{d['id']}" for d in drafts]
+        )
     body: Json = {"hook": hook, "hookInstance": str(uuid.uuid4()), "context": context}
     if prefetch is not None:
         body["prefetch"] = prefetch
@@ -226,6 +239,10 @@ LDN_TEXT_ONLY = concept("Naltrexone 4.5 mg capsule (compounded)")
 NALTREXONE_50MG = concept(code="1483744", display="naltrexone hydrochloride 50 MG Oral Tablet")
 OXYCODONE_5MG = concept("oxycodone HCl 5 mg tablet", code="1049621", display="oxycodone hydrochloride 5 MG Oral Tablet")
 TRAMADOL_50MG = concept("tramadol 50 mg tablet", code="835603", display="tramadol hydrochloride 50 MG Oral Tablet")
-METHADONE_LIQUID = concept("methadone 10 mg/mL oral solution", code="991147", display="methadone hydrochloride 10 MG/ML Oral Solution")
-FENTANYL_PATCH = concept("fentanyl 25 mcg/hr patch", code="245134", display="72 HR fentanyl 0.025 MG/HR Transdermal System")
+METHADONE_LIQUID = concept(
+    "methadone 10 mg/mL oral solution", code="991147", display="methadone hydrochloride 10 MG/ML Oral Solution"
+)
+FENTANYL_PATCH = concept(
+    "fentanyl 25 mcg/hr patch", code="245134", display="72 HR fentanyl 0.025 MG/HR Transdermal System"
+)
 LISINOPRIL = concept("Lisinopril 10 MG Oral Tablet")

@@ -27,7 +27,10 @@ def check_scenario_cards(scenario: Scenario, request: dict[str, Any], cards: lis
         card_kind(c)
         for c in cards
         for s in c.get("suggestions", [])
-        if any(a["type"] in {"create", "update"} and a["resource"]["resourceType"] == "MedicationRequest" for a in s["actions"])
+        if any(
+            a["type"] in {"create", "update"} and a["resource"]["resourceType"] == "MedicationRequest"
+            for a in s["actions"]
+        )
     }
     assert carrying == scenario.titration, f"{scenario.name}: titration order on {carrying}"
     drafts = {

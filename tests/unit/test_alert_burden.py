@@ -49,9 +49,7 @@ def test_population_mix_is_exact_and_ids_distinct() -> None:
         ids = [(r["resourceType"], r["id"]) for r in patient.resources]
         assert len(set(ids)) == len(ids), patient.id
         assert [r["id"] for r in patient.resources if r["resourceType"] == "Patient"] == [patient.id]
-        references = {
-            r[key]["reference"] for r in patient.resources for key in ("subject", "patient") if key in r
-        }
+        references = {r[key]["reference"] for r in patient.resources for key in ("subject", "patient") if key in r}
         assert references <= {f"Patient/{patient.id}"}, (patient.id, references)
 
 

@@ -78,7 +78,9 @@ def test_a_failing_fhir_search_raises_a_fetch_error_not_a_crash(fault):
 
 @respx.mock
 def test_a_response_over_the_size_cap_is_refused():
-    respx.get(f"{BASE}/MedicationRequest").mock(return_value=httpx.Response(200, json=page([medication_request(OXYCODONE_5MG)] * 50)))
+    respx.get(f"{BASE}/MedicationRequest").mock(
+        return_value=httpx.Response(200, json=page([medication_request(OXYCODONE_5MG)] * 50))
+    )
     with pytest.raises(FhirFetchError):
         search(max_response_bytes=1_000)
 
@@ -120,7 +122,9 @@ def test_without_a_token_no_authorization_header_is_sent():
 
 @respx.mock
 def test_a_redirect_to_another_origin_is_not_followed_and_the_token_does_not_leave():
-    respx.get(f"{BASE}/MedicationRequest").mock(return_value=httpx.Response(302, headers={"Location": "http://attacker.test/steal"}))
+    respx.get(f"{BASE}/MedicationRequest").mock(
+        return_value=httpx.Response(302, headers={"Location": "http://attacker.test/steal"})
+    )
     elsewhere = respx.get("http://attacker.test/steal").mock(return_value=httpx.Response(200, json=page([])))
     with pytest.raises(FhirFetchError):
         search()
@@ -134,7 +138,9 @@ def test_a_redirect_to_another_origin_is_not_followed_and_the_token_does_not_lea
 def test_search_follows_next_links_and_returns_every_page():
     first = medication_request(OXYCODONE_5MG, id="a")
     second = medication_request(OXYCODONE_5MG, id="b")
-    respx.get(f"{BASE}/MedicationRequest", params={"page": "2"}).mock(return_value=httpx.Response(200, json=page([second])))
+    respx.get(f"{BASE}/MedicationRequest", params={"page": "2"}).mock(
+        return_value=httpx.Response(200, json=page([second]))
+    )
     first_route = respx.get(f"{BASE}/MedicationRequest").mock(
         return_value=httpx.Response(200, json=page([first], f"{BASE}/MedicationRequest?patient=p1&page=2"))
     )
@@ -147,7 +153,9 @@ def test_search_follows_next_links_and_returns_every_page():
 @respx.mock
 def test_every_page_request_carries_the_token():
     respx.get(f"{BASE}/MedicationRequest", params={"page": "2"}).mock(return_value=httpx.Response(200, json=page([])))
-    respx.get(f"{BASE}/MedicationRequest").mock(return_value=httpx.Response(200, json=page([], f"{BASE}/MedicationRequest?patient=p1&page=2")))
+    respx.get(f"{BASE}/MedicationRequest").mock(
+        return_value=httpx.Response(200, json=page([], f"{BASE}/MedicationRequest?patient=p1&page=2"))
+    )
     search()
     assert [c.request.headers.get("Authorization") for c in respx.calls] == [f"Bearer {TOKEN}"] * 2
 
@@ -158,7 +166,10 @@ def test_paging_stops_at_the_page_cap_and_says_the_result_is_incomplete():
 
     def endless(request):
         counter["n"] += 1
-        return httpx.Response(200, json=page([medication_request(OXYCODONE_5MG)], f"{BASE}/MedicationRequest?patient=p1&page={counter['n']}"))
+        return httpx.Response(
+            200,
+            json=page([medication_request(OXYCODONE_5MG)], f"{BASE}/MedicationRequest?patient=p1&page={counter['n']}"),
+        )
 
     respx.get(f"{BASE}/MedicationRequest").mock(side_effect=endless)
     resources, complete = search(max_pages=3)
@@ -169,7 +180,9 @@ def test_paging_stops_at_the_page_cap_and_says_the_result_is_incomplete():
 
 @respx.mock
 def test_a_next_link_to_another_origin_is_not_followed():
-    respx.get(f"{BASE}/MedicationRequest").mock(return_value=httpx.Response(200, json=page([], "http://other.test/fhir/MedicationRequest?page=2")))
+    respx.get(f"{BASE}/MedicationRequest").mock(
+        return_value=httpx.Response(200, json=page([], "http://other.test/fhir/MedicationRequest?page=2"))
+    )
     other = respx.get("http://other.test/fhir/MedicationRequest").mock(return_value=httpx.Response(200, json=page([])))
     _, complete = search()
     assert not other.called
@@ -178,7 +191,9 @@ def test_a_next_link_to_another_origin_is_not_followed():
 
 @respx.mock
 def test_a_next_link_pointing_back_to_itself_does_not_loop():
-    route = respx.get(f"{BASE}/MedicationRequest").mock(return_value=httpx.Response(200, json=page([], f"{BASE}/{QUERY}")))
+    route = respx.get(f"{BASE}/MedicationRequest").mock(
+        return_value=httpx.Response(200, json=page([], f"{BASE}/{QUERY}"))
+    )
     search()
     assert route.call_count == 1
 

@@ -49,7 +49,9 @@ def test_the_rxnorm_oid_and_uri_are_the_same_code_system():
 
 def test_a_code_from_another_system_is_not_read_as_rxnorm():
     # 7804 is oxycodone in RxNorm; here it is just a number in a local code system.
-    assert not drug_of(concept(code="7804", system="http://ehr.test/local-drug-codes", display="Lisinopril 10 mg")).is_opioid
+    assert not drug_of(
+        concept(code="7804", system="http://ehr.test/local-drug-codes", display="Lisinopril 10 mg")
+    ).is_opioid
 
 
 # --- recognised by name when codes are missing or unknown --------------------------------
@@ -128,7 +130,11 @@ def test_tilidine_with_naloxone_is_an_opioid(medication):
 
 @pytest.mark.parametrize(
     "medication",
-    [concept(code="1010604"), concept("Zubsolv 5.7/1.4 mg sublingual tablet"), concept("buprenorphine and naloxone film")],
+    [
+        concept(code="1010604"),
+        concept("Zubsolv 5.7/1.4 mg sublingual tablet"),
+        concept("buprenorphine and naloxone film"),
+    ],
     ids=["code", "Zubsolv by brand", "by name"],
 )
 def test_buprenorphine_with_naloxone_is_an_opioid(medication):
@@ -170,7 +176,9 @@ def test_methylnaltrexone_is_not_naltrexone(medication):
     assert drug_of(medication).naltrexone is None
 
 
-@pytest.mark.parametrize("medication", [concept(code="1725059"), concept("naloxone 4 mg nasal spray")], ids=["code", "name"])
+@pytest.mark.parametrize(
+    "medication", [concept(code="1725059"), concept("naloxone 4 mg nasal spray")], ids=["code", "name"]
+)
 def test_naloxone_is_not_naltrexone(medication):
     assert drug_of(medication).naltrexone is None
 

@@ -67,7 +67,10 @@ def test_the_conflict_lists_every_current_opioid():
 
 
 def test_naltrexone_for_an_opioid_free_patient_is_no_conflict():
-    history = [medication_request(LISINOPRIL, authored_on="2026-01-01"), medication_request(OXYCODONE_5MG, status="stopped", authored_on="2025-01-01")]
+    history = [
+        medication_request(LISINOPRIL, authored_on="2026-01-01"),
+        medication_request(OXYCODONE_5MG, status="stopped", authored_on="2025-01-01"),
+    ]
     assert findings(history, [draft_order(LDN_TEXT_ONLY)]) == []
 
 
@@ -111,17 +114,31 @@ def test_an_opioid_ordered_for_a_patient_taking_naltrexone_is_a_reverse_conflict
 
 
 def test_an_opioid_ordered_after_naltrexone_was_stopped_is_no_reverse_conflict():
-    assert findings([medication_request(LDN_TEXT_ONLY, status="stopped", authored_on="2026-01-01")], [draft_order(OXYCODONE_5MG)]) == []
+    assert (
+        findings(
+            [medication_request(LDN_TEXT_ONLY, status="stopped", authored_on="2026-01-01")],
+            [draft_order(OXYCODONE_5MG)],
+        )
+        == []
+    )
 
 
 def test_morphine_naltrexone_ordered_for_a_patient_on_ldn_is_only_a_reverse_conflict():
-    found = findings([medication_request(LDN_TEXT_ONLY, authored_on="2026-09-01")], [draft_order(concept(code="863850"))])
+    found = findings(
+        [medication_request(LDN_TEXT_ONLY, authored_on="2026-09-01")], [draft_order(concept(code="863850"))]
+    )
     assert of_type(found, NaltrexoneBlocksOpioid)
     assert of_type(found, OpioidConflict) == []
 
 
 def test_naloxone_ordered_for_a_patient_on_ldn_raises_nothing():
-    assert findings([medication_request(LDN_TEXT_ONLY, authored_on="2026-09-01")], [draft_order(concept("Narcan 4 mg nasal spray"))]) == []
+    assert (
+        findings(
+            [medication_request(LDN_TEXT_ONLY, authored_on="2026-09-01")],
+            [draft_order(concept("Narcan 4 mg nasal spray"))],
+        )
+        == []
+    )
 
 
 def test_a_naltrexone_order_with_an_unreadable_medication_record_is_reported_as_unchecked():

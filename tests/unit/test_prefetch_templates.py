@@ -45,7 +45,10 @@ def test_the_medication_searches_the_record_depends_on_are_all_requested():
 
 
 def test_a_template_renders_with_the_patient_id_from_the_context():
-    assert render_template("MedicationRequest?patient={{context.patientId}}", {"patientId": "abc-123"}) == "MedicationRequest?patient=abc-123"
+    assert (
+        render_template("MedicationRequest?patient={{context.patientId}}", {"patientId": "abc-123"})
+        == "MedicationRequest?patient=abc-123"
+    )
 
 
 def test_a_rendered_id_is_url_encoded_so_it_cannot_add_query_parameters():

@@ -166,7 +166,9 @@ def test_a_search_cut_off_by_the_page_cap_is_reported_as_incomplete(fhir_config)
 
 
 def test_a_medication_reference_is_resolved_from_the_bundle_entries():
-    prefetch = full_prefetch([medication_request("Medication/patch"), medication(FENTANYL_PATCH, id="patch")], patient_id="p")
+    prefetch = full_prefetch(
+        [medication_request("Medication/patch"), medication(FENTANYL_PATCH, id="patch")], patient_id="p"
+    )
     record = assemble(prefetch, patient_id="p", access=None)
     assert opioid_names(record) and record.gaps == ()
 
@@ -189,7 +191,13 @@ def test_a_medication_reference_outside_the_prefetch_is_read_from_the_fhir_serve
 def test_a_draft_orders_medication_reference_is_read_from_the_fhir_server(fhir_transport, fhir_config):
     # A draft LDN order pointing at a Medication the EHR keeps (fixture: Medication/ldn-med-ldn-4-5mg).
     draft = draft_order("Medication/ldn-med-ldn-4-5mg", patient_id="p")
-    record = assemble(full_prefetch([], patient_id="p"), patient_id="p", drafts=[draft], transport=fhir_transport, access=FIXTURE_SERVER)
+    record = assemble(
+        full_prefetch([], patient_id="p"),
+        patient_id="p",
+        drafts=[draft],
+        transport=fhir_transport,
+        access=FIXTURE_SERVER,
+    )
     (order,) = record.selected_orders
     assert order.drug.naltrexone is not None
 
@@ -217,7 +225,12 @@ def mock_searches(router: respx.MockRouter, failing: str, fault) -> None:
     for resource_type in RECORD_TYPES:
         route = router.get(f"{BASE}/{resource_type}")
         if resource_type != failing:
-            route.mock(return_value=httpx.Response(200, json=searchset([medication_request(OXYCODONE_5MG)] if resource_type == "MedicationRequest" else [])))
+            route.mock(
+                return_value=httpx.Response(
+                    200,
+                    json=searchset([medication_request(OXYCODONE_5MG)] if resource_type == "MedicationRequest" else []),
+                )
+            )
         elif isinstance(fault, Exception) or callable(fault):
             route.mock(side_effect=fault)
         else:
@@ -278,7 +291,9 @@ def test_a_medication_that_cannot_be_read_id_by_id_either_is_a_gap():
     prefetch = full_prefetch([medication_request("Medication/gone")], patient_id="p")
     with respx.mock(assert_all_called=False) as router:
         router.get(f"{BASE}/Medication").mock(return_value=httpx.Response(400, json=operation_outcome("no _id search")))
-        single = router.get(f"{BASE}/Medication/gone").mock(return_value=httpx.Response(404, json=operation_outcome("not found")))
+        single = router.get(f"{BASE}/Medication/gone").mock(
+            return_value=httpx.Response(404, json=operation_outcome("not found"))
+        )
         record = assemble(prefetch, patient_id="p")
     assert single.called
     assert "Medication" in gap_types(record)
