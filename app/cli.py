@@ -252,7 +252,7 @@ def _feedback_report(args: argparse.Namespace) -> int:
 
 def _healthcheck(port: int, timeout: float) -> int:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:
             return 0 if response.status == 200 else 1
     except OSError:
         return 1

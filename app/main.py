@@ -12,12 +12,14 @@ import httpx
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from app.api.routes import router
 from app.cards.templates import load_templates
+from app.cds.errors import OperationOutcomeCORSMiddleware, install_error_handlers
 from app.feedback.identity import CardIdentity
 from app.feedback.store import FeedbackStore
+from app.ops.concurrency import ConcurrencyLimit
 from app.ops.development import MODE_HEADER, MODE_VALUE, DevelopmentHeader, issuer_warnings
 from app.ops.docs import api_app
-from app.ops.concurrency import ConcurrencyLimit
 from app.ops.fhir_metrics import InstrumentedFhirClient
 from app.ops.gc_tuning import tune_for_requests
 from app.ops.logging import quiet_sensitive_loggers
@@ -25,10 +27,8 @@ from app.ops.metrics import Metrics
 from app.ops.observe import RequestObserver
 from app.ops.ports import PortSurfaces, metrics_on_api_port
 from app.ops.routes import router as ops_router
-from app.cds.errors import OperationOutcomeCORSMiddleware, install_error_handlers
-from app.api.routes import router
-from app.security.deployment_secret import load_deployment_secret
 from app.security.auth import Authenticator, audience_bases
+from app.security.deployment_secret import load_deployment_secret
 from app.security.issuers import build_registry
 from app.security.jwks import JwksCache
 from app.security.replay import ReplayGuard

@@ -41,7 +41,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,7 @@ def _request(hook: str, patient: BenchPatient, prefetch: Json, day0: date, label
 
 
 def _timestamp(day: date) -> str:
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 async def run(
@@ -342,8 +342,10 @@ def returns_table(calls: list[Call], returns: Returns, overridden: Counter[str],
         card_kind(card) for c in calls if c.hook == "patient-view" for card in c.cards if card["indicator"] == "info"
     )
     lines = [
-        "| topic | snooze days (read from) | info cards shown | overridden | later calls inside snooze | "
-        "came back inside snooze | came back after it |",
+        (
+            "| topic | snooze days (read from) | info cards shown | overridden | later calls inside snooze | "
+            "came back inside snooze | came back after it |"
+        ),
         "|---|---|--:|--:|--:|--:|--:|",
     ]
     for topic in sorted(shown, key=lambda t: (-shown[t], t)):
@@ -356,12 +358,16 @@ def returns_table(calls: list[Call], returns: Returns, overridden: Counter[str],
     came_back = [o for o in testable if o.returned_in_window]
     lines += [
         "",
-        f"Overridden info cards: {len(returns.overrides)}; with a later patient-view call inside their snooze "
-        f"period: {len(testable)}; of those, the topic came back to the same patient inside it: {len(came_back)} "
-        f"({_pct(len(came_back), len(testable))}).",
-        f"Later calls inside a snooze period: {returns.in_window_calls}; the topic shown again in "
-        f"{returns.returned} of them ({_pct(returns.returned, returns.in_window_calls)}). Later calls after the period "
-        f"had run out: {returns.after_expiry_calls}; the topic shown again in {returns.after_expiry} of them.",
+        (
+            f"Overridden info cards: {len(returns.overrides)}; with a later patient-view call inside their snooze "
+            f"period: {len(testable)}; of those, the topic came back to the same patient inside it: {len(came_back)} "
+            f"({_pct(len(came_back), len(testable))})."
+        ),
+        (
+            f"Later calls inside a snooze period: {returns.in_window_calls}; the topic shown again in "
+            f"{returns.returned} of them ({_pct(returns.returned, returns.in_window_calls)}). Later calls after the period "
+            f"had run out: {returns.after_expiry_calls}; the topic shown again in {returns.after_expiry} of them."
+        ),
     ]
     return lines
 
@@ -430,15 +436,19 @@ def markdown(
     lines = [
         "# Alert burden",
         "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `python -m bench.alert_burden` ({seconds:.0f} s). "
-        f"Day 0 = {day0.isoformat()}; patient-view on days {', '.join(map(str, DAYS))} (the service's clock moves, "
-        "the records stay as on day 0); order-select and order-sign on day 0 with a naltrexone 1.5 mg "
-        "compounded capsule draft (at bedtime).",
+        (
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.alert_burden` ({seconds:.0f} s). "
+            f"Day 0 = {day0.isoformat()}; patient-view on days {', '.join(map(str, DAYS))} (the service's clock moves, "
+            "the records stay as on day 0); order-select and order-sign on day 0 with a naltrexone 1.5 mg "
+            "compounded capsule draft (at bedtime)."
+        ),
         "",
-        f"Population: {SIZE:,} generated patients (seed {SEED}; {mix}) plus {fixtures} fixture patients = "
-        f"{len(patients):,}. Feedback: every {_ORDINAL[OVERRIDE_EVERY]} info card shown on patient-view "
-        f"({100 / OVERRIDE_EVERY:.0f} %, in call order) overridden through the feedback endpoint right after the call, "
-        f"with one of the override reasons the card offers. {snooze_note}",
+        (
+            f"Population: {SIZE:,} generated patients (seed {SEED}; {mix}) plus {fixtures} fixture patients = "
+            f"{len(patients):,}. Feedback: every {_ORDINAL[OVERRIDE_EVERY]} info card shown on patient-view "
+            f"({100 / OVERRIDE_EVERY:.0f} %, in call order) overridden through the feedback endpoint right after the call, "
+            f"with one of the override reasons the card offers. {snooze_note}"
+        ),
         "",
         "## Targets",
         "",
@@ -454,13 +464,16 @@ def markdown(
         ("order-select", "order-select, naltrexone 1.5 mg draft"),
         ("order-sign", "order-sign, the same draft"),
     ):
-        lines += ["", f"## Cards per call: {title}", ""] + hook_table(hook, calls, patients)
-    lines += ["", "## Cards by topic", ""] + topic_table(calls)
-    lines += ["", "## patient-view by day", ""] + day_table(calls)
-    lines += ["", "## Overridden info cards and their topics' returns", ""] + returns_table(
-        calls, returns, overridden, settings
-    )
-    lines += ["", "## What the feedback changed", ""] + baseline_table(calls, baseline)
+        lines += ["", f"## Cards per call: {title}", "", *hook_table(hook, calls, patients)]
+    lines += ["", "## Cards by topic", "", *topic_table(calls)]
+    lines += ["", "## patient-view by day", "", *day_table(calls)]
+    lines += [
+        "",
+        "## Overridden info cards and their topics' returns",
+        "",
+        *returns_table(calls, returns, overridden, settings),
+    ]
+    lines += ["", "## What the feedback changed", "", *baseline_table(calls, baseline)]
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,7 @@ class AsgiDriver:
         self.app = app
         self._stack = AsyncExitStack()
 
-    async def __aenter__(self) -> "AsgiDriver":
+    async def __aenter__(self) -> AsgiDriver:
         await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
         return self
 

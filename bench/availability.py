@@ -118,7 +118,7 @@ def huge_headers(port: int, stop: threading.Event, phase: Phase) -> None:
                 pass
             try:
                 status = sock.recv(64).split(b"\r\n", 1)[0].decode(errors="replace") or "(closed)"
-            except (ConnectionResetError, socket.timeout):
+            except (TimeoutError, ConnectionResetError):
                 status = "(reset)"
         accepted.append(sent)
         answers[status] = answers.get(status, 0) + 1

@@ -17,12 +17,12 @@ import asyncio
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from app.cds.models import Card
 from app.feedback.identity import CardIdentity
 from app.main import create_app
-from app.cds.models import Card
 from app.security.deployment_secret import patient_key
 from app.settings import Settings
 from bench.asgi import AsgiDriver
@@ -69,14 +69,14 @@ async def main() -> None:
             )
 
             select = json.dumps(hook_request(scenario("oxycodone-active-ldn-select"))).encode()
-            status, answer = await driver.post("/cds-services/ldn-order-select", select)
+            _status, answer = await driver.post("/cds-services/ldn-order-select", select)
             card = Card.model_validate(json.loads(answer)["cards"][0])
             identity: CardIdentity = app.state.identity
             for count in (1, 3):
                 cards = [card.model_copy(update={"uuid": f"{i}"}) for i in range(count)]
                 counter = iter(range(10**9))
 
-                def issue(cards: list[Card] = cards) -> None:
+                def issue(cards: list[Card] = cards, counter: Iterator[int] = counter) -> None:
                     fresh = [c.model_copy(update={"uuid": f"{c.uuid}-{next(counter)}"}) for c in cards]
                     identity.issue(fresh, service_id="ldn-order-select", issuer=None, patient_key="k" * 64)
 

@@ -86,7 +86,7 @@ async def run_load(
                 await writer.drain()
                 try:
                     status = await asyncio.wait_for(_read_response(reader), request_timeout)
-                except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     result.errors += 1
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)

@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +160,7 @@ async def _in_process(app: Any, rows: list[Row], bodies: dict[tuple[str, str], b
             iterations = (40 if heavy else 400) // (4 if quick else 1)
             max_seconds = 8.0 if heavy else 6.0
 
-            async def request() -> None:
+            async def request(path: str = path, body: bytes = body) -> None:
                 await driver.post(path, body)
 
             row.request = await _time_calls(request, iterations=iterations, max_seconds=max_seconds)
@@ -225,7 +225,10 @@ async def _fallback_in_process(app: Any, bodies: dict[str, bytes], result: Fallb
                 for name, start, end in sorted(trips, key=lambda t: t[1]):
                     result.round_trips.append(f"{name}: {1000 * (start - began):.0f}-{1000 * (end - began):.0f} ms")
             result.request[hook] = await _time_calls(
-                lambda: driver.post(path, body), iterations=6 if quick else 20, max_seconds=8.0, warmup=1
+                lambda path=path, body=body: driver.post(path, body),
+                iterations=6 if quick else 20,
+                max_seconds=8.0,
+                warmup=1,
             )
             print(
                 f"  fallback {hook:13} request p50 {result.request[hook].p(50):7.1f} ms  p99 {result.request[hook].p(99):7.1f} ms"
@@ -276,17 +279,21 @@ def results_markdown(
     lines = [
         f"### Benchmark results ({when})",
         "",
-        f"Machine: {machine()}. One uvicorn worker; load from {concurrency} keep-alive connections "
-        f"(asyncio client on the same machine, {seconds:.0f} s per row after 1 s warm-up). "
-        "Pipeline = record assembly, rules and cards; request = the whole in-process call "
-        "(JSON parse, validation, pipeline, serialisation), one at a time. Bare = FastAPI endpoint that only "
-        'parses the same payload and returns `{"cards": []}`. Peak RSS = the worker\'s VmHWM after the row '
-        "(cumulative over the run). "
-        f"1-minute load average before the run: {load_before} (other work on the machine skews absolute "
-        "numbers, the ratio to the bare endpoint much less).",
+        (
+            f"Machine: {machine()}. One uvicorn worker; load from {concurrency} keep-alive connections "
+            f"(asyncio client on the same machine, {seconds:.0f} s per row after 1 s warm-up). "
+            "Pipeline = record assembly, rules and cards; request = the whole in-process call "
+            "(JSON parse, validation, pipeline, serialisation), one at a time. Bare = FastAPI endpoint that only "
+            'parses the same payload and returns `{"cards": []}`. Peak RSS = the worker\'s VmHWM after the row '
+            "(cumulative over the run). "
+            f"1-minute load average before the run: {load_before} (other work on the machine skews absolute "
+            "numbers, the ratio to the bare endpoint much less)."
+        ),
         "",
-        "| Workload | Hook | Resources | Payload (KiB) | Pipeline p50 / p99 (ms) | Request p50 / p99 (ms) "
-        "| HTTP p50 / p99 (ms) | Req/s | Bare req/s | Ratio | Peak RSS (MiB) |",
+        (
+            "| Workload | Hook | Resources | Payload (KiB) | Pipeline p50 / p99 (ms) | Request p50 / p99 (ms) "
+            "| HTTP p50 / p99 (ms) | Req/s | Bare req/s | Ratio | Peak RSS (MiB) |"
+        ),
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in [*rows, *fallback_rows]:
@@ -298,9 +305,11 @@ def results_markdown(
         )
     lines += [
         "",
-        f"FHIR fallback: loopback FHIR server adding {FHIR_DELAY_MS:.0f} ms to every query, one page per search; "
-        f"slowest single query ({fallback.slowest_query}) {_fmt(fallback.slowest_query_ms)} ms "
-        "(median of 5, timed directly).",
+        (
+            f"FHIR fallback: loopback FHIR server adding {FHIR_DELAY_MS:.0f} ms to every query, one page per search; "
+            f"slowest single query ({fallback.slowest_query}) {_fmt(fallback.slowest_query_ms)} ms "
+            "(median of 5, timed directly)."
+        ),
     ]
     if fallback.round_trips:
         lines.append(
@@ -383,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds = 2.0 if args.quick else args.seconds
     today = date.today()
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
     load_at_start = load_average()
     print(f"# LDN CDS bench — {when}\n# {machine()}\n")

@@ -17,8 +17,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from app.api.openapi import EXAMPLES_FILE
+from app.main import create_app
 from app.settings import Settings
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.feedback.models import FeedbackRequest
 from app.cds.models import HookRequest, OperationOutcome
+from app.feedback.models import FeedbackRequest
 from app.services.catalog import SERVICES
 
 EXAMPLES_FILE = "openapi_examples.json"

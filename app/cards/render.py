@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import uuid
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from app.cards.kinds import CardKind
 from app.cards.templates import CardTexts
 from app.cards.timeline_text import blockade_line, blockade_until, day_text, is_oral, opioid_line
 from app.cards.titration_order import titration_order
+from app.cds.models import Action, Card, Link, Suggestion
 from app.clinical_settings import ClinicalSettings
 from app.domain.record import ConditionEntry, DataGap, MedicationUse
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.dose import DoseClass, format_mg
 from app.knowledge.therapies import SHORT_NAMES, Line
-from app.cds.models import Action, Card, Link, Suggestion
 from app.rules.exposure import Exposure
 from app.rules.findings import (
     DoseConcern,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.cards.kinds import CardKind
-from app.knowledge.conditions import ConditionKind
 from app.cds.models import Coding, Link, Source
+from app.knowledge.conditions import ConditionKind
 
 # The project's two code systems. Fixed URIs, never derived from where the service is deployed,
 # so an EHR can group, suppress and report cards by rule across deployments.

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from app.domain.record import MedicationSource, MedicationUse
 from app.knowledge.medications import NaltrexoneProduct, OpioidClass
 from app.rules.exposure import Exposure
-from app.rules.last_use import Certainty, EndBasis, Level, LastUse
+from app.rules.last_use import Certainty, EndBasis, LastUse, Level
 
 _RECORD = {
     MedicationSource.request: ("prescription", "written"),

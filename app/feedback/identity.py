@@ -93,7 +93,7 @@ class CardIdentity:
         placeholders = ", ".join("?" for _ in uuids)
         with self._database.transaction(durable=False) as tx:
             rows = tx.fetchall(
-                "SELECT card_uuid, service_id, topic, indicator, issuer, patient_key, expires_at FROM issued_card "
+                "SELECT card_uuid, service_id, topic, indicator, issuer, patient_key, expires_at FROM issued_card "  # noqa: S608 - adds only "?" placeholders
                 f"WHERE card_uuid IN ({placeholders}) AND expires_at >= ?",
                 (*uuids, int(self._clock())),
             )

@@ -187,11 +187,11 @@ class FeedbackStore:
         where, params = ("WHERE outcome_timestamp >= ?", (since,)) if since else ("", ())
         with self._database.transaction() as tx:
             counts = tx.fetchall(
-                f"SELECT card_kind, outcome, COUNT(*) FROM card_feedback {where} GROUP BY card_kind, outcome",
+                f"SELECT card_kind, outcome, COUNT(*) FROM card_feedback {where} GROUP BY card_kind, outcome",  # noqa: S608 - `where` is one of two constants
                 params,
             )
             reasons = tx.fetchall(
-                "SELECT card_kind, override_code, MAX(override_display), COUNT(*) FROM card_feedback "
+                "SELECT card_kind, override_code, MAX(override_display), COUNT(*) FROM card_feedback "  # noqa: S608 - as above
                 f"{where + ' AND' if where else 'WHERE'} outcome = 'overridden' "
                 "GROUP BY card_kind, override_code",
                 params,
@@ -242,8 +242,10 @@ def format_report(report: FeedbackReport) -> str:
     """The report as a plain-text table, for ``ldn-cds feedback-report``."""
     lines = [
         f"Card feedback: {report.total} item(s)" + (f" since {report.since}" if report.since else ""),
-        "Rates are among cards that got feedback; cards a clinician ignored send none "
-        "(see ldn_cds_cards_emitted_total for cards shown).",
+        (
+            "Rates are among cards that got feedback; cards a clinician ignored send none "
+            "(see ldn_cds_cards_emitted_total for cards shown)."
+        ),
         "",
     ]
     if not report.kinds:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from app.cds.models import FhirAuthorization
 from app.deadline import Deadline
+from app.domain.record import ConditionEntry, DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
 from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget, bundle_resources
 from app.fhir.parse import (
     Json,
@@ -29,7 +30,6 @@ from app.fhir.parse import (
 )
 from app.fhir.prefetch import FALLBACK_INCLUDES, PREFETCH_TEMPLATES, RECORD_KEYS, render_template
 from app.fhir.references import readable_medication_id
-from app.domain.record import ConditionEntry, DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
 
 T = TypeVar("T")
 

@@ -12,13 +12,13 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from app.fhir.dosage import daily_use, dose_steps
 from app.domain.record import ConditionEntry, MedicationSource, MedicationUse, SupplyFacts
+from app.fhir.dosage import daily_use, dose_steps
 from app.fhir.values import Json, as_dict, as_list, as_str, duration_days, number, parse_date
 from app.knowledge.conditions import classify_condition, condition_display, in_remission
 from app.knowledge.medications import NOT_A_KNOWN_DRUG, NaltrexoneProduct, classify_medication, is_injectable
-from app.knowledge.terminology import RXNORM, canonical_system
 from app.knowledge.strength import Strength, strength_from_names, strength_from_ratio
+from app.knowledge.terminology import RXNORM, canonical_system
 from app.knowledge.units import amount
 
 __all__ = ["Json", "as_dict", "as_list", "as_str", "parse_date"]  # re-exported for assembly

@@ -73,11 +73,13 @@ def issuer_warnings(registry: IssuerRegistry) -> list[str]:
     if sandbox is None or sandbox.allows_jku(SANDBOX_JKU):
         return []
     return [
-        f"the trusted issuers file has an entry for iss {SANDBOX_ISSUER!r}, which replaces the built-in "
-        f"sandbox entry, but it does not list the jku the sandbox signs with ({SANDBOX_JKU}): every "
-        f'sandbox call will be refused with 401. Fix: add "jku_urls": ["{SANDBOX_JKU}"] to that '
-        'entry (its keys may stay inline in "jwks"), or, in development, remove the entry to use '
-        "the built-in one"
+        (
+            f"the trusted issuers file has an entry for iss {SANDBOX_ISSUER!r}, which replaces the built-in "
+            f"sandbox entry, but it does not list the jku the sandbox signs with ({SANDBOX_JKU}): every "
+            f'sandbox call will be refused with 401. Fix: add "jku_urls": ["{SANDBOX_JKU}"] to that '
+            'entry (its keys may stay inline in "jwks"), or, in development, remove the entry to use '
+            "the built-in one"
+        )
     ]
 
 

@@ -7,8 +7,6 @@ from datetime import date
 from app.clinical_settings import ClinicalSettings
 from app.domain.record import MedicationSource, MedicationUse, PatientRecord
 from app.rules.exposure import Exposure, certain, naltrexone_blockades, opioid_exposures
-from app.rules.last_use import StatusMeaning
-from app.rules.opioid_dependence import opioid_dependence_diagnoses
 from app.rules.findings import (
     Finding,
     LdnCandidate,
@@ -17,7 +15,9 @@ from app.rules.findings import (
     OpioidExposureOnLdn,
     Stance,
 )
+from app.rules.last_use import StatusMeaning
 from app.rules.ldn_history import dose_in_effect, has_prior_ldn, is_ldn, ldn_orders_and_statements, target_reached_on
+from app.rules.opioid_dependence import opioid_dependence_diagnoses
 from app.rules.positioning import ldn_standing
 
 _DOSE_TOLERANCE_MG = 0.01  # doses are compared after float parsing of "4.5"

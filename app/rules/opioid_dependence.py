@@ -30,9 +30,10 @@ def opioid_dependence_diagnoses(record: PatientRecord) -> tuple[ConditionEntry, 
     for condition in record.conditions:
         if condition.refuted:
             continue
-        if ConditionKind.opioid_use_disorder in condition.kinds and condition.clinical_status in _USE_DISORDER_STATUSES:
-            found.append(condition)
-        elif ConditionKind.long_term_opioid_use in condition.kinds and condition.clinical_status in _CURRENT_STATUSES:
+        status = condition.clinical_status
+        use_disorder = ConditionKind.opioid_use_disorder in condition.kinds and status in _USE_DISORDER_STATUSES
+        long_term_use = ConditionKind.long_term_opioid_use in condition.kinds and status in _CURRENT_STATUSES
+        if use_disorder or long_term_use:
             found.append(condition)
     return tuple(found)
 

@@ -22,8 +22,8 @@ import jwt
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from app.deadline import Deadline
 from app.cds.errors import ServiceUnavailable, Unauthorized
+from app.deadline import Deadline
 from app.security.issuers import IssuerRegistry, TrustedIssuer
 from app.security.jwks import JwksCache
 from app.security.keys import ALLOWED_ALGORITHMS
@@ -208,7 +208,7 @@ async def authenticate(request: Request, path: str, deadline: Deadline) -> Princ
         # "unknown-kid" would tell an outsider which issuers and key ids are trusted.
         state.metrics.auth_failures.inc()
         log.info("client JWT refused", extra={"reason": failure.reason})
-        raise Unauthorized() from None
+        raise Unauthorized from None
     except DatabaseError as exc:
         log.error("replay check unavailable", extra={"error": str(exc)})
         raise ServiceUnavailable("the service cannot check request replay right now") from None

@@ -52,7 +52,7 @@ def _data_dir(settings: Settings) -> Path:
     prefix = "sqlite:///"
     if settings.database_url.startswith(prefix) and not settings.database_url.endswith(":memory:"):
         return Path(settings.database_url.removeprefix(prefix)).parent
-    return Path(".")
+    return Path()
 
 
 def _development_secret(path: Path) -> bytes:

@@ -232,7 +232,10 @@ def build_registry(settings: Settings) -> IssuerRegistry:
     for issuer in issuers:  # only once the whole file is accepted: a refusal stays one line
         for skipped in issuer.skipped_inline_keys:
             log.warning(
-                f"trusted issuer {issuer.iss!r}: inline key {skipped.kid!r} skipped: {skipped.reason}",
+                "trusted issuer %r: inline key %r skipped: %s",
+                issuer.iss,
+                skipped.kid,
+                skipped.reason,
                 extra={"iss": issuer.iss, "kid": skipped.kid},
             )
     return IssuerRegistry(issuers)

@@ -106,7 +106,10 @@ class JwksCache:
             entry.fetched_at = self._clock()
             for skipped in found.skipped:
                 log.warning(
-                    f"JWKS of issuer {issuer!r}: key {skipped.kid!r} skipped: {skipped.reason}",
+                    "JWKS of issuer %r: key %r skipped: %s",
+                    issuer,
+                    skipped.kid,
+                    skipped.reason,
                     extra={"iss": issuer, "kid": skipped.kid, "jwks_url": url},
                 )
 

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from tests.support.cards import cards_for
 from tests.support.fhir import (
-    NALTREXONE_50MG,
     LDN_TEXT_ONLY,
+    NALTREXONE_50MG,
     concept,
     draft_order,
     full_prefetch,

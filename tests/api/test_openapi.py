@@ -16,7 +16,6 @@ from referencing.jsonschema import DRAFT202012
 
 from app.main import create_app
 from app.services.catalog import SERVICES
-from app.settings import Settings
 from devtools import openapi_examples
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 from tests.conformance import assert_conformant_response, error_message

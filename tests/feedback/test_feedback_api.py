@@ -179,7 +179,7 @@ def test_feedback_report_prints_rates_per_card_kind_and_top_override_reasons(
     client: TestClient, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def post(kind: str, outcome: str, code: str | None = None, n: int = 1) -> None:
-        for i in range(n):
+        for _i in range(n):
             card = issued_card(client, kind)["uuid"]
             item = (
                 overridden(card, code)

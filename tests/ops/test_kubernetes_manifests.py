@@ -64,7 +64,7 @@ def test_there_are_manifests() -> None:
 def test_every_manifest_validates_strictly(version: str) -> None:
     """Strict schemas: an unknown field is an error; an unknown kind/apiVersion raises
     SchemaNotFoundError here (the command line only warns about it)."""
-    for path, document in documents():
+    for _path, document in documents():
         kubernetes_validate.validate(document, version, strict=True)  # raises on any problem
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
+
 from tests.support.servers import LOOPBACK, free_port
 
 HOLD_SECONDS = 8.0  # the longest any mode keeps a client waiting
@@ -51,7 +52,7 @@ class UvicornThread:
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    def __enter__(self) -> "UvicornThread":
+    def __enter__(self) -> UvicornThread:
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -360,7 +361,7 @@ class HostileFhirServer:
         with self._lock:
             return [s for s in self.seen if s.port == self.other_port]
 
-    def __enter__(self) -> "HostileFhirServer":
+    def __enter__(self) -> HostileFhirServer:
         self._thread.start()
 
         async def start() -> None:
@@ -394,10 +395,10 @@ class HostileFhirServer:
             for _ in range(1000):  # keep-alive, bounded
                 try:
                     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=HOLD_SECONDS)
-                except (asyncio.IncompleteReadError, asyncio.TimeoutError, asyncio.LimitOverrunError, ConnectionError):
+                except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                     return
                 lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = (lines[0].split(" ", 2) + ["", ""])[:3]
+                method, target, _ = ([*lines[0].split(" ", 2), "", ""])[:3]
                 headers = {}
                 for line in lines[1:]:
                     if ":" in line:

@@ -204,7 +204,7 @@ def test_a_real_worker_abandons_slow_reads_and_stays_responsive(tmp_path, fhir):
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(modes)) as pool:
             results = list(pool.map(call, modes))
-        for mode, (status, seconds, cards) in zip(modes, results):
+        for mode, (status, seconds, cards) in zip(modes, results, strict=True):
             assert status == 200
             assert [s for s in cards if s.startswith(UNCHECKED_PREFIX)], (mode, cards)
             # 24 concurrent calls on a 2-core machine that may be busy (CI): 2 s of slack still

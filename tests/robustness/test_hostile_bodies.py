@@ -83,7 +83,7 @@ WRONG_TYPES = {
 }
 
 
-@pytest.mark.parametrize("field, value", WRONG_TYPES.values(), ids=WRONG_TYPES.keys())
+@pytest.mark.parametrize(("field", "value"), WRONG_TYPES.values(), ids=WRONG_TYPES.keys())
 def test_a_protocol_field_of_the_wrong_type_is_a_400_naming_the_field(service, field, value):
     body = base_request()
     container, _, name = field.rpartition(".")
@@ -182,7 +182,7 @@ HUGE_FIELDS = {
 HUGE_FIELD_SECONDS = 1.0
 
 
-@pytest.mark.parametrize("setter, size", HUGE_FIELDS.values(), ids=HUGE_FIELDS.keys())
+@pytest.mark.parametrize(("setter", "size"), HUGE_FIELDS.values(), ids=HUGE_FIELDS.keys())
 def test_a_huge_string_in_any_field_is_answered_quickly(service, setter, size):
     body = base_request()
     setter(body, _huge(size))

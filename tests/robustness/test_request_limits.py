@@ -86,7 +86,7 @@ def _exchange(port: int, head: bytes, body_chunks, *, timeout: float = 5.0) -> b
                 break
         try:
             answer = sock.recv(4096)
-        except (ConnectionResetError, socket.timeout):
+        except (TimeoutError, ConnectionResetError):
             return b""
         return answer.split(b"\r\n", 1)[0]
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conformance import error_message
 from tests.ops.server_process import serve
 from tests.robustness.loopback import HostileFhirServer
 from tests.robustness.support import base_request
 from tests.support.servers import LOOPBACK, RunningProcess
-from tests.conformance import error_message
 
 HEADER_LIMIT = 8 * 1024
 HEAD_TIMEOUT = 1.0
@@ -64,7 +64,7 @@ def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, float
     try:
         while chunk := sock.recv(65536):
             received += chunk
-    except (ConnectionResetError, socket.timeout):
+    except (TimeoutError, ConnectionResetError):
         pass
     return received, time.monotonic() - started
 
@@ -139,7 +139,7 @@ def test_a_body_trickled_byte_by_byte_is_a_408_at_the_body_timeout(server: Runni
             try:
                 sock.sendall(b" ")
                 answer = sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except (BrokenPipeError, ConnectionResetError):
                 break

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from app.cards.render import RenderContext, render_cards
 from app.cards.templates import load_templates
 from app.clinical_settings import ClinicalSettings
-from app.rules.order_findings import order_findings
 from app.rules.last_use import STATUS_MEANING
+from app.rules.order_findings import order_findings
 from app.settings import PROJECT_ROOT
 from tests.support.fhir import LDN_TEXT_ONLY, METHADONE_LIQUID, OXYCODONE_5MG, TRAMADOL_50MG, UCUM, concept, draft_order
 from tests.support.records import record_of

@@ -153,7 +153,7 @@ def json_server(documents: dict[str, Any] | None = None) -> Iterator[JsonServer]
     state = JsonServer(documents=dict(documents or {}))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             state.hits[self.path] += 1
             document = state.documents.get(self.path)
             body = json.dumps(document).encode() if document is not None else b"{}"

@@ -40,9 +40,8 @@ def test_requests_without_a_jwt_are_accepted_in_development(client: TestClient) 
 
 
 def test_development_mode_warns_loudly_at_start_up(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="ldn_cds.startup"):
-        with TestClient(create_app(dev_settings(tmp_path))):
-            pass
+    with caplog.at_level(logging.WARNING, logger="ldn_cds.startup"), TestClient(create_app(dev_settings(tmp_path))):
+        pass
     warning = next(r for r in caplog.records if r.name == "ldn_cds.startup" and r.levelno == logging.WARNING)
     assert "DEVELOPMENT MODE" in warning.getMessage() and "WITHOUT a client JWT" in warning.getMessage()
 
@@ -229,15 +228,19 @@ def test_a_sandbox_entry_without_the_sandbox_jku_is_warned_about_and_why(
         return bearer(mint(stand_in, iss=SANDBOX_ISSUER, header={"jku": SANDBOX_JKU}))
 
     path = write_issuers(tmp_path, [entry])
-    with caplog.at_level(logging.WARNING, logger="ldn_cds.startup"):
-        with TestClient(create_app(dev_settings(tmp_path, trusted_issuers_file=path))) as dev:
-            assert dev.get("/cds-services", headers=sandbox_token()).status_code == 401
+    with (
+        caplog.at_level(logging.WARNING, logger="ldn_cds.startup"),
+        TestClient(create_app(dev_settings(tmp_path, trusted_issuers_file=path))) as dev,
+    ):
+        assert dev.get("/cds-services", headers=sandbox_token()).status_code == 401
     (warning,) = [r.getMessage() for r in caplog.records if SANDBOX_JKU in r.getMessage()]
     assert f'"jku_urls": ["{SANDBOX_JKU}"]' in warning and "401" in warning
 
     caplog.clear()
     path = write_issuers(tmp_path, [{**entry, "jku_urls": [SANDBOX_JKU]}])
-    with caplog.at_level(logging.WARNING, logger="ldn_cds.startup"):
-        with TestClient(create_app(dev_settings(tmp_path, trusted_issuers_file=path))) as dev:
-            assert dev.get("/cds-services", headers=sandbox_token()).status_code == 200
+    with (
+        caplog.at_level(logging.WARNING, logger="ldn_cds.startup"),
+        TestClient(create_app(dev_settings(tmp_path, trusted_issuers_file=path))) as dev,
+    ):
+        assert dev.get("/cds-services", headers=sandbox_token()).status_code == 200
     assert not [r for r in caplog.records if SANDBOX_JKU in r.getMessage()]

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.cli import main as cli_main
-from tests.security.support import ISSUER, SigningKey, bearer, es384_key, jwks, mint
-from tests.conformance import error_message
 from devtools.fixtures import hook_request, scenario
+from tests.conformance import error_message
+from tests.security.support import ISSUER, SigningKey, bearer, es384_key, jwks, mint
 
 FEEDBACK = "/cds-services/ldn-order-select/feedback"
 OTHER_ISSUER = "https://other-ehr.test/cds-client"

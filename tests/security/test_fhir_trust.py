@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.security.fhir_trust import fhir_access
 from app.cds.models import FhirAuthorization, HookRequest
 from app.security.auth import Principal
+from app.security.fhir_trust import fhir_access
 from app.security.issuers import TrustedIssuer
 from app.settings import Settings
 from devtools.fhir_server import FhirServerConfig, create_fhir_app

@@ -326,9 +326,11 @@ def test_a_warning_names_the_issuer_and_kid_of_every_skipped_fetched_key(
             )
             assert await cache.key(url, es_key.kid, issuer=ISSUER, deadline=Deadline.after(2.0)) is not None
 
-    with json_server({"/jwks.json": {"keys": [PLACEHOLDER_KEY, es_key.public_jwk]}}) as server:
-        with caplog.at_level(logging.WARNING, logger="ldn_cds.security"):
-            asyncio.run(fetch(server.url("/jwks.json")))
+    with (
+        json_server({"/jwks.json": {"keys": [PLACEHOLDER_KEY, es_key.public_jwk]}}) as server,
+        caplog.at_level(logging.WARNING, logger="ldn_cds.security"),
+    ):
+        asyncio.run(fetch(server.url("/jwks.json")))
     messages = [r.getMessage() for r in caplog.records]
     assert any(re.search(r"https://ehr\.test/cds-client.*'2024-1'", m) for m in messages), messages
     assert json.dumps(messages).count("skipped") == 1

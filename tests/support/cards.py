@@ -77,7 +77,7 @@ _SCENARIO_FOR_KIND = {
 
 def issued_card(client: Poster, kind: str = "opioid-conflict") -> dict[str, Any]:
     """A card the service really issued (feedback is accepted only for those), from its order-select."""
-    from devtools.fixtures import hook_request, scenario  # noqa: PLC0415 - keeps this module light
+    from devtools.fixtures import hook_request, scenario
 
     cards = cards_for(client, hook_request(scenario(_SCENARIO_FOR_KIND[kind])), "ldn-order-select")
     return next(card for card in cards if card["source"]["topic"]["code"] == kind)

@@ -14,9 +14,9 @@ from app.clinical_settings import ClinicalSettings
 from app.rules.last_use import Certainty, StatusMeaning
 from tests.support.fhir import (
     METHADONE_LIQUID,
-    concept,
     OXYCODONE_5MG,
     UCUM,
+    concept,
     medication_administration,
     medication_dispense,
     medication_request,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from app.fhir.assembly import HookData, assemble_record
 from app.domain.record import PatientRecord
+from app.fhir.assembly import HookData, assemble_record
 from app.knowledge.medications import NOT_A_KNOWN_DRUG, DrugProfile
 from tests.support.fhir import PATIENT_ID, Json, full_prefetch, medication_request
 

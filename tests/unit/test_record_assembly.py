@@ -16,10 +16,10 @@ import pytest
 import respx
 
 from app.deadline import Deadline
+from app.domain.record import PatientRecord
 from app.fhir.assembly import Fallback, HookData, assemble_record
 from app.fhir.client import FhirAccess, FhirClient, ReadBudget
 from app.fhir.prefetch import RECORD_KEYS
-from app.domain.record import PatientRecord
 from devtools.fhir_server import FhirServerConfig, create_fhir_app
 from devtools.fixtures import FIXTURE_TODAY, patient_resources
 from tests.support.fhir import (
@@ -37,6 +37,7 @@ from tests.support.fhir import (
 
 BASE = "http://ehr.test/fhir"  # respx-mocked EHR
 TOKEN = "assembly-token"
+EHR = FhirAccess(base_url=BASE, access_token=TOKEN)
 FIXTURE_SERVER = FhirAccess(base_url="http://fixture-fhir.test", access_token=TOKEN)  # the real app, in memory
 OXY_PATIENT = "opioid-active-oxycodone"  # fixture patient with an active oxycodone prescription
 RECORD_TYPES = ("MedicationRequest", "MedicationStatement", "MedicationDispense", "Condition")
@@ -48,7 +49,7 @@ def assemble(
     patient_id: str = OXY_PATIENT,
     drafts=(),
     transport: httpx.AsyncBaseTransport | None = None,
-    access: FhirAccess | None = FhirAccess(base_url=BASE, access_token=TOKEN),
+    access: FhirAccess | None = EHR,
     deadline: float = 3.0,
     max_pages: int = 10,
     max_requests: int = 1000,
