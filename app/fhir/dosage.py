@@ -67,17 +67,27 @@ def _as_needed(dosage: dict[str, Any]) -> bool:
 
 def dose_amount(dosage: dict[str, Any], *, maximum: bool) -> Amount | None:
     """The amount per administration; of a range its low end, or its high end when ``maximum``."""
-    for dose_and_rate in as_list(dosage.get("doseAndRate")):
-        dose_and_rate = as_dict(dose_and_rate)
-        if found := _quantity(dose_and_rate.get("doseQuantity")):
-            return found
+    found = _dose_quantity(dosage, maximum=maximum)
+    return found[0] if found else None
+
+
+def _dose_quantity(dosage: dict[str, Any], *, maximum: bool) -> tuple[Amount, dict[str, Any]] | None:
+    """The amount per administration and the ``Quantity`` it was read from."""
+    candidates: list[Any] = []
+    for raw in as_list(dosage.get("doseAndRate")):
+        dose_and_rate = as_dict(raw)
         dose_range = as_dict(dose_and_rate.get("doseRange"))
-        if found := _quantity(dose_range.get("high" if maximum else "low")) or _quantity(
-            dose_range.get("low" if maximum else "high")
-        ):
-            return found
+        candidates += [
+            dose_and_rate.get("doseQuantity"),
+            dose_range.get("high" if maximum else "low"),
+            dose_range.get("low" if maximum else "high"),
+        ]
     # STU3's Dosage.doseQuantity, still sent by some clients; MedicationAdministration's dosage.dose.
-    return _quantity(dosage.get("doseQuantity")) or _quantity(dosage.get("dose"))
+    candidates += [dosage.get("doseQuantity"), dosage.get("dose")]
+    for candidate in candidates:
+        if found := _quantity(candidate):
+            return found, as_dict(candidate)
+    return None
 
 
 def _daily_amount(dosage: dict[str, Any], *, maximum: bool) -> Amount | None:
@@ -164,9 +174,13 @@ def read_dose(
     dosage: dict[str, Any], text: str | None, strength: Strength | None
 ) -> tuple[float | None, str | None, str | None]:
     """(dose in mg, the dose as written, why it could not be read) of one ``Dosage``."""
-    structured = dose_amount(dosage, maximum=False)
-    structured_text = _written(dosage)
-    structured_mg, problem = _in_mg(structured, structured_text, strength) if structured else (None, None)
+    structured_mg: float | None = None
+    structured_text: str | None = None
+    problem: str | None = None
+    if found := _dose_quantity(dosage, maximum=False):
+        structured, quantity = found
+        structured_text = _written(structured, quantity)
+        structured_mg, problem = _in_mg(structured, structured_text, strength)
 
     written_mg = mass_doses_in_text(text)
     distinct = list(dict.fromkeys(w for _, w in written_mg))
@@ -189,8 +203,8 @@ def read_dose(
         return None, structured_text, problem
     if (units := unit_dose_in_text(text)) is not None:
         written = f"{_mg(units.value)} {units.unit}".strip()
-        mg, problem = _in_mg(units, written, strength)
-        return mg, written, problem
+        units_mg, problem = _in_mg(units, written, strength)
+        return units_mg, written, problem
     return None, None, None
 
 
@@ -206,20 +220,11 @@ def _in_mg(dose: Amount, written: str, strength: Strength | None) -> tuple[float
     return plausible_mg(mg), None
 
 
-def _written(dosage: dict[str, Any]) -> str | None:
+def _written(dose: Amount, quantity: dict[str, Any]) -> str:
     """The structured dose as the order writes it: ``4.5 mcg``, ``10 mL``."""
-    for candidate in (
-        *(as_dict(d).get("doseQuantity") for d in as_list(dosage.get("doseAndRate"))),
-        *(as_dict(as_dict(d).get("doseRange")).get("low") for d in as_list(dosage.get("doseAndRate"))),
-        dosage.get("doseQuantity"),
-        dosage.get("dose"),
-    ):
-        quantity = as_dict(candidate)
-        value = number(quantity.get("value"))
-        if value is not None:
-            unit = as_str(quantity.get("unit")) or as_str(quantity.get("code")) or ""
-            return f"{_mg(value)} {unit}".strip()
-    return None
+    value = number(quantity.get("value"))
+    unit = as_str(quantity.get("unit")) or as_str(quantity.get("code")) or ""
+    return f"{_mg(value if value is not None else dose.value)} {unit}".strip()
 
 
 def _mg(value: float) -> str:

@@ -121,6 +121,23 @@ def test_the_dose_is_amount_times_strength(case, med, dosages, extra, mg, proble
         assert order.dose_problem is None
 
 
+@pytest.mark.parametrize(
+    "dose_and_rate",
+    [
+        {"doseRange": {"high": quantity(4.5, "mL", "mL")}},
+        {"doseQuantity": quantity(0, "mg", "mg"), "doseRange": {"low": quantity(4.5, "mL", "mL")}},
+    ],
+    ids=["a range with only its high end", "a zero dose beside a range"],
+)
+def test_the_problem_quotes_the_dose_that_was_read(dose_and_rate):
+    # The dose written in the card is the quantity the dose was read from ("None: ..." before).
+    dosages = [{"doseAndRate": [dose_and_rate], "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}]
+    order = read(concept("Naltrexone oral suspension (compounded)"), dosages)
+    assert order.first_dose_mg is None
+    assert order.dose_problem is not None and order.dose_problem.startswith("4.5 mL: the product's strength")
+    assert [s.as_written for s in order.dose_steps] == ["4.5 mL"]
+
+
 def test_the_compounded_suspension_is_oral_ldn_not_the_injection():
     order = read(SUSPENSION_1MG_ML, dosage(quantity(4.5, "mL", "mL")))
     assert order.drug.naltrexone is NaltrexoneProduct.unspecified
