@@ -31,7 +31,8 @@ EXAMPLES_FILE = "openapi_examples.json"
 
 @cache
 def examples() -> dict[str, Any]:
-    return json.loads(resources.files("app.api").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(resources.files("app.api").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8"))
+    return loaded
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -54,7 +55,8 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [inline(v) for v in value]
         return value
 
-    return inline(schema)
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
 
 
 def _service_id_parameter() -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 from app.cards.kinds import CardKind
 from app.cards.templates import CardTexts
@@ -68,7 +68,7 @@ class RenderContext:
     clinical: ClinicalSettings
     patient_id: str
 
-    def numbers(self) -> dict[str, Any]:
+    def numbers(self) -> dict[str, int | float | str]:
         """Every clinical number a template may quote, from settings."""
         c = self.clinical
         return {
@@ -125,6 +125,12 @@ class Listing:
 
     def __str__(self) -> str:
         return self.at(None)
+
+
+# What a template's {placeholder} is filled with: a clinical number, text, or a list that the
+# summary shortens to fit.
+Fill: TypeAlias = int | float | str | Listing
+Fills: TypeAlias = dict[str, Fill]
 
 
 # Longest lists first, then shorter, then counts: the first that fits under the limit is used.
@@ -203,7 +209,7 @@ def _unwrap(markdown: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _summary(template: str, values: Mapping[str, object]) -> str:
+def _summary(template: str, values: Mapping[str, Fill]) -> str:
     """The template filled with the longest lists that keep it under the limit."""
     for limit in _SUMMARY_LIMITS:
         filled = {k: v.at(limit) if isinstance(v, Listing) else v for k, v in values.items()}
@@ -223,7 +229,7 @@ class _Renderer:
     def card(
         self,
         kind: CardKind,
-        values: Mapping[str, object],
+        values: Mapping[str, Fill],
         *,
         suggestions: list[Suggestion] | None = None,
         extra_links: Sequence[Link] = (),
@@ -279,11 +285,11 @@ class _Renderer:
 
     # --- evidence ----------------------------------------------------------------
 
-    def evidence_values(self, conditions: Sequence[ConditionKind]) -> tuple[dict[str, str], list[Link]]:
+    def evidence_values(self, conditions: Sequence[ConditionKind]) -> tuple[Fills, list[Link]]:
         evidence = self.texts.evidence
         known = [evidence.conditions[c] for c in conditions if c in evidence.conditions]
         links = [link for e in known for link in e.sources] + list(evidence.general_sources)
-        values = {
+        values: Fills = {
             "conditions": Listing.of((e.name for e in known), "conditions", " and ") if known else "this condition",
             "gist": Listing.of((e.gist for e in known), "conditions", "; ") if known else "limited",
             "evidence": "\n\n".join(e.evidence.format_map(self.numbers) for e in known),
@@ -295,6 +301,7 @@ class _Renderer:
     # --- one finding -------------------------------------------------------------
 
     def render(self, finding: Finding) -> Card:
+        values: Fills
         match finding:
             case OpioidConflict(naltrexone_order=order, exposures=exposures, uncertain=uncertain, gaps=gaps):
                 kind = CardKind.opioid_conflict
@@ -393,9 +400,7 @@ class _Renderer:
         suggestions = self.titration(kind, finding.order, finding.diagnoses) if finding.offer_titration else None
         return self.card(kind, values, suggestions=suggestions, extra_links=links)
 
-    def tried_values(
-        self, tried: Sequence[TriedAgent], untried: Sequence[Line], places: Sequence[str]
-    ) -> dict[str, str]:
+    def tried_values(self, tried: Sequence[TriedAgent], untried: Sequence[Line], places: Sequence[str]) -> Fills:
         clinical = self.ctx.clinical
         return {
             "tried": _tried_text(tried, clinical),

@@ -4,6 +4,8 @@ for bad input. The message is in ``issue[0].diagnostics``. A refused client JWT 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -79,7 +81,7 @@ def error_body(status: int, message: str) -> dict[str, object]:
     return OperationOutcome(issue=[issue]).model_dump()
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 

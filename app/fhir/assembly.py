@@ -115,8 +115,8 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
     if unresolved and fallback is None:
         gaps.append(DataGap("Medication", GapReason.no_fhir_server))
     elif unresolved and fallback is not None:
-        found, reasons = await _read_medications(fallback, unresolved)
-        medications.update(found)
+        read, reasons = await _read_medications(fallback, unresolved)
+        medications.update(read)
         gaps.extend(DataGap("Medication", reason) for reason in reasons)
 
     turns = _Turns()
@@ -266,9 +266,9 @@ async def _within_deadline(calls: Mapping[str, Awaitable[T]], seconds: float) ->
         if not task.done():
             task.cancel()
             results[key] = GapReason.deadline
-        elif isinstance(task.exception(), FhirFetchError):
-            results[key] = task.exception().reason  # type: ignore[union-attr]
-        elif task.exception() is not None:
+        elif isinstance(error := task.exception(), FhirFetchError):
+            results[key] = error.reason
+        elif error is not None:
             results[key] = GapReason.fhir_error
         else:
             results[key] = task.result()

@@ -172,6 +172,6 @@ def _next_link(bundle: dict[str, Any]) -> str | None:
     if not isinstance(links, list):
         return None
     for link in links:
-        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
-            return link["url"]
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(url := link.get("url"), str):
+            return url
     return None

@@ -40,6 +40,8 @@ class BoundedH11Protocol(H11Protocol):
         self._head_timeout = get_settings().header_read_timeout_seconds
         self._head_timer: asyncio.TimerHandle | None = None
 
+    # uvicorn's H11Protocol narrows asyncio's BaseTransport to Transport (and ignores the same
+    # error); the event loop always hands a stream protocol a Transport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._start_head_timer()  # a connection that never sends anything is closed too

@@ -82,6 +82,7 @@ class Metrics:
         """The text exposition format; summed over workers in multiprocess mode."""
         if multiprocess_dir():
             merged = CollectorRegistry()
-            MultiProcessCollector(merged)
+            # prometheus_client leaves MultiProcessCollector.__init__(registry, path=None) unannotated.
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return generate_latest(merged)
         return generate_latest(self.registry)

@@ -36,7 +36,7 @@ class PortSurfaces:
     def _served(self, scope: Scope) -> bool:
         path = scope.get("path", "")
         server = scope.get("server")
-        on_admin_port = self.admin_port is not None and bool(server) and server[1] == self.admin_port
+        on_admin_port = self.admin_port is not None and bool(server and server[1] == self.admin_port)
         if on_admin_port:
             return path in ADMIN_PATHS
         return path != METRICS_PATH or self.metrics_on_api_port

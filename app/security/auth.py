@@ -202,7 +202,8 @@ async def authenticate(request: Request, path: str, deadline: Deadline) -> Princ
         if token is None:
             raise AuthenticationFailed("no-bearer-token")
         audience = [base + path for base in state.audience_bases]
-        principal = await state.authenticator.verify(token, audience, deadline)
+        authenticator: Authenticator = state.authenticator  # built in the lifespan
+        principal = await authenticator.verify(token, audience, deadline)
     except AuthenticationFailed as failure:
         # Counted without the reason: /metrics is public, and "unknown-iss" versus
         # "unknown-kid" would tell an outsider which issuers and key ids are trusted.

@@ -127,11 +127,16 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
     if "fhir_servers" not in entry:
         raise IssuersFileError(f"{where}: 'fhir_servers' is required (use [] for none)")
     fhir_servers = _url_list(entry["fhir_servers"], f"{where}: 'fhir_servers'")
+    fhir_bases: set[str] = set()
     for i, server in enumerate(fhir_servers):
-        if (problem := fhir_base_problem(server)) is not None:
+        problem = fhir_base_problem(server)
+        base = normalize_url(server) if problem is None else None
+        if base is None:  # a URL with no problem always normalises
             raise IssuersFileError(
-                f"{where}: 'fhir_servers'[{i}] {problem}: a FHIR base URL is scheme, host and path only"
+                f"{where}: 'fhir_servers'[{i}] {problem or 'is not a valid URL'}: "
+                "a FHIR base URL is scheme, host and path only"
             )
+        fhir_bases.add(base)
     jwks_url = _url(entry["jwks_url"], f"{where}: 'jwks_url'") if entry.get("jwks_url") is not None else None
     jku_urls = _url_list(entry.get("jku_urls", []), f"{where}: 'jku_urls'")
     inline = KeySet()
@@ -147,7 +152,7 @@ def parse_issuer(entry: Any, where: str) -> TrustedIssuer:
         raise IssuersFileError(f"{where}: 'max_token_lifetime_seconds' must be a positive whole number of seconds")
     return TrustedIssuer(
         iss=iss,
-        fhir_servers=frozenset(normalize_url(u) for u in fhir_servers),  # type: ignore[misc]
+        fhir_servers=frozenset(fhir_bases),
         jwks_url=jwks_url,
         inline_keys=inline.keys,
         jku_urls=frozenset(jku_urls) | ({jwks_url} if jwks_url else set()),
