@@ -54,7 +54,7 @@ example: $(VENV)/.installed
 	@$(BIN)/python -m devtools.example $(if $(NAME),$(NAME),--list)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run

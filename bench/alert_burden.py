@@ -194,10 +194,10 @@ async def run(
     """Every call of the benchmark against a fresh app and database; ``feedback=False``: patient-view
     only, with no feedback at all (the baseline the overrides are compared with)."""
     from app.main import create_app
-    from app.settings import Settings
+    from app.settings import Environment, Settings
 
     settings = Settings(
-        env="development", database_url=f"sqlite:///{tmp}/burden-{'feedback' if feedback else 'none'}.db"
+        env=Environment.development, database_url=f"sqlite:///{tmp}/burden-{'feedback' if feedback else 'none'}.db"
     )
     clock = Clock(day0)
     # The rules' "today" and the snooze clock both move with the simulated day.

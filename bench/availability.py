@@ -82,7 +82,9 @@ def sample_healthz(base_url: str, seconds: float, phase: Phase) -> None:
 
 def reference_calls(base_url: str, body: bytes, stop: threading.Event, phase: Phase) -> None:
     """The 3,000-reference order-select, one after another until ``stop``."""
-    durations, statuses, unchecked = [], {}, 0
+    durations: list[float] = []
+    statuses: dict[int, int] = {}
+    unchecked = 0
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
         while not stop.is_set():
             started = time.perf_counter()
@@ -104,7 +106,8 @@ def reference_calls(base_url: str, body: bytes, stop: threading.Event, phase: Ph
 def huge_headers(port: int, stop: threading.Event, phase: Phase) -> None:
     """Send a 128 MiB header again and again; note how much the server took before refusing it."""
     chunk = b"a" * (1024 * 1024)
-    accepted, answers = [], {}
+    accepted: list[int] = []
+    answers: dict[str, int] = {}
     while not stop.is_set():
         sent = 0
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:

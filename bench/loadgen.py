@@ -101,7 +101,3 @@ async def run_load(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return result
-
-
-def run_load_sync(port: int, request: bytes, **kwargs: object) -> LoadResult:
-    return asyncio.run(run_load(port, request, **kwargs))  # type: ignore[arg-type]

@@ -321,8 +321,6 @@ def population(day0: date, *, seed: int = SEED, size: int = SIZE) -> list[BenchP
             resources += _background(day0, patient_id, rng, most=2, story=resources)
         patients.append(BenchPatient(patient_id, mix, subgroup, story, tuple(resources)))
     for slug in patient_slugs():
-        resources = _fixture(slug, day0)
-        patients.append(
-            BenchPatient(_fixture_patient_id(slug, day0), FIXTURES, FIXTURES, slug, copy.deepcopy(resources))
-        )
+        fixture = _fixture(slug, day0)
+        patients.append(BenchPatient(_fixture_patient_id(slug, day0), FIXTURES, FIXTURES, slug, copy.deepcopy(fixture)))
     return patients

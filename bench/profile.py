@@ -114,7 +114,7 @@ def summary_lines(profiler: Profiler, limit: int = 10) -> list[str]:
 
 def main() -> None:
     from app.main import create_app
-    from app.settings import Settings
+    from app.settings import Environment, Settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="typical")
@@ -123,7 +123,9 @@ def main() -> None:
     args = parser.parse_args()
     today = date.today()
     with tempfile.TemporaryDirectory(prefix="ldn-bench-") as tmp:
-        app = create_app(Settings(env="development", database_url=f"sqlite:///{tmp}/bench.db"), today=lambda: today)
+        app = create_app(
+            Settings(env=Environment.development, database_url=f"sqlite:///{tmp}/bench.db"), today=lambda: today
+        )
         profiler = profile_requests(app, SIZES[args.size], args.hook, today, args.iterations)
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     print("\n".join(summary_lines(profiler, limit=15)))

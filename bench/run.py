@@ -38,7 +38,7 @@ import httpx
 import orjson
 
 from bench.asgi import AsgiDriver
-from bench.loadgen import LoadResult, build_request, run_load_sync
+from bench.loadgen import LoadResult, build_request, run_load
 from bench.servers import ServerProcess, free_port, start_module, start_uvicorn
 from bench.stats import load_average, machine, percentile
 from bench.workloads import (
@@ -105,9 +105,9 @@ class Fallback:
 
 
 def _settings(tmp: Path, **overrides: Any) -> Any:
-    from app.settings import Settings
+    from app.settings import Environment, Settings
 
-    return Settings(env="development", database_url=f"sqlite:///{tmp}/inprocess.db", **overrides)
+    return Settings(env=Environment.development, database_url=f"sqlite:///{tmp}/inprocess.db", **overrides)
 
 
 def _create_app(tmp: Path, today: date, **overrides: Any) -> Any:
@@ -224,12 +224,11 @@ async def _fallback_in_process(app: Any, bodies: dict[str, bytes], result: Fallb
                 await driver.post(path, body)
                 for name, start, end in sorted(trips, key=lambda t: t[1]):
                     result.round_trips.append(f"{name}: {1000 * (start - began):.0f}-{1000 * (end - began):.0f} ms")
-            result.request[hook] = await _time_calls(
-                lambda path=path, body=body: driver.post(path, body),
-                iterations=6 if quick else 20,
-                max_seconds=8.0,
-                warmup=1,
-            )
+
+            async def request(path: str = path, body: bytes = body) -> None:
+                await driver.post(path, body)
+
+            result.request[hook] = await _time_calls(request, iterations=6 if quick else 20, max_seconds=8.0, warmup=1)
             print(
                 f"  fallback {hook:13} request p50 {result.request[hook].p(50):7.1f} ms  p99 {result.request[hook].p(99):7.1f} ms"
             )
@@ -240,7 +239,7 @@ async def _fallback_in_process(app: Any, bodies: dict[str, bytes], result: Fallb
 
 def _load(server: ServerProcess, body: bytes, hook: str, seconds: float, concurrency: int) -> LoadResult:
     request = build_request(f"/cds-services/{SERVICE_FOR_HOOK[hook]}", body)
-    return run_load_sync(server.port, request, concurrency=concurrency, seconds=seconds, warmup=1.0)
+    return asyncio.run(run_load(server.port, request, concurrency=concurrency, seconds=seconds, warmup=1.0))
 
 
 def _describe(result: LoadResult) -> str:

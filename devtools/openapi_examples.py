@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from app.api.openapi import EXAMPLES_FILE
 from app.main import create_app
-from app.settings import Settings
+from app.settings import Environment, Settings
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
 
 SCENARIO = "oxycodone-active-ldn-select"
@@ -36,7 +36,7 @@ def example_request() -> dict[str, Any]:
 def answer(request: dict[str, Any]) -> dict[str, Any]:
     """What the service answers to ``request`` on the fixtures' day."""
     with tempfile.TemporaryDirectory() as directory:
-        settings = Settings(env="development", database_url=f"sqlite:///{directory}/examples.db")
+        settings = Settings(env=Environment.development, database_url=f"sqlite:///{directory}/examples.db")
         with TestClient(create_app(settings, today=lambda: FIXTURE_TODAY)) as client:
             response = client.post(f"/cds-services/{SERVICE}", json=request)
     response.raise_for_status()
