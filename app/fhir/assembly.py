@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from app.cds.models import FhirAuthorization
 from app.deadline import Deadline
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget, bundle_resources
+from app.fhir.client import FhirClient, FhirFetchError, ReadBudget, bundle_resources
+from app.security.fhir_trust import FhirAccess
 from app.fhir.parse import (
     Json,
     as_dict,

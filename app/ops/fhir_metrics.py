@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget
+from app.fhir.client import FhirClient, FhirFetchError, ReadBudget
+from app.security.fhir_trust import FhirAccess
 from app.ops.metrics import Metrics
 
 T = TypeVar("T")

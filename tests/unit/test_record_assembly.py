@@ -17,7 +17,8 @@ import respx
 
 from app.deadline import Deadline
 from app.fhir.assembly import Fallback, HookData, assemble_record
-from app.fhir.client import FhirAccess, FhirClient, ReadBudget
+from app.fhir.client import FhirClient, ReadBudget
+from app.security.fhir_trust import FhirAccess
 from app.fhir.prefetch import RECORD_KEYS
 from app.domain.record import PatientRecord
 from devtools.fhir_server import FhirServerConfig, create_fhir_app
