@@ -81,6 +81,7 @@ def _check_configuration() -> Settings:
 
     try:
         settings = Settings()
+        _check_knowledge()
         build_registry(settings)
         load_templates(settings.cards_dir)
         _check_database(settings)
@@ -92,6 +93,18 @@ def _check_configuration() -> Settings:
         _refuse(str(exc))
     except DatabaseError as exc:
         _refuse(f"CDS_DATABASE_URL is not usable: {exc}")
+
+
+def _check_knowledge() -> None:
+    """The terminology tables and standard-care data load (they ship inside the package)."""
+    from app.knowledge.terminology import terminology
+    from app.knowledge.therapies import standard_care
+
+    try:
+        terminology()
+        standard_care()
+    except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        _refuse(f"the service's terminology data cannot be read (a broken install?): {exc}")
 
 
 def _check_database(settings: Settings) -> None:

@@ -17,6 +17,8 @@ from app.cards.templates import load_templates
 from app.cds.errors import OperationOutcomeCORSMiddleware, install_error_handlers
 from app.feedback.identity import CardIdentity
 from app.feedback.store import FeedbackStore
+from app.knowledge.terminology import terminology
+from app.knowledge.therapies import standard_care
 from app.ops.concurrency import ConcurrencyLimit
 from app.ops.development import MODE_HEADER, MODE_VALUE, DevelopmentHeader, issuer_warnings
 from app.ops.docs import api_app
@@ -55,7 +57,11 @@ def create_app(
     identity and snoozes. Tests and benchmarks move both to simulate days passing."""
     settings = settings or get_settings()
     quiet_sensitive_loggers()
-    # Fail at start-up, not on a patient: card wording, issuers file and database URL.
+    # Fail at start-up, not on a patient: terminology tables, card wording, issuers file and
+    # database URL. (A data file missing from the installed package was once a 500 on every
+    # LDN order, found only by the container check.)
+    terminology()
+    standard_care()
     templates = load_templates(settings.cards_dir)
     registry = build_registry(settings)
     database = open_database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)

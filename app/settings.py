@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -146,22 +147,23 @@ class Settings(BaseSettings):
     # A card this deployment issued can get feedback for this long (EHRs send it within minutes).
     issued_card_ttl_days: int = Field(default=30, ge=1)
     # After a clinician accepts or overrides an info card, its topic stays quiet for that patient
-    # this many days. Warnings and critical cards are never snoozed. Per topic; this service's
-    # defaults: long for "LDN may be an option", short for a titration step (the next one is new).
-    snooze_days: dict[str, int] = Field(
+    # this many days (0: never snoozed). Warnings and critical cards are never snoozed. This
+    # service's choices, reviewed by a clinical pharmacist (docs/cards.md says why each):
+    snooze_days: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=lambda: {
-            "ldn-candidate": 180,
-            "ldn-step-due": 14,
-            "ldn-reassess-due": 28,
-            "ldn-positioning-refractory": 90,
+            "ldn-candidate": 180,  # declining a suggestion loses nothing safety-related
+            "ldn-positioning-refractory": 90,  # the same judgement, given while ordering
             "ldn-positioning-not-refractory": 90,
             "ldn-positioning-not-assessed": 90,
             "ldn-positioning-off-label": 90,
-            "ldn-dose-start-above-initial": 30,
-            "naltrexone-dose-unknown": 7,
+            "ldn-reassess-due": 14,  # one more reminder inside the 4-8-week window
+            "ldn-step-due": 10,  # shorter than a 2-week step: never hides the next step's card
+            "ldn-dose-start-above-initial": 0,  # about one order: the next order deserves its own advice
+            "naltrexone-dose-unknown": 0,  # may hide a 10- to 1000-fold error on a later order
         }
     )
-    snooze_days_default: int = Field(default=30, ge=1)
+    # A new info topic is not snoozed until someone chooses its period.
+    snooze_days_default: int = Field(default=0, ge=0)
 
     @property
     def api_docs_enabled(self) -> bool:

@@ -120,7 +120,8 @@ class Listing:
         if limit is None or len(self.items) <= limit:
             return self.joiner.join(self.items)
         if limit == 0:
-            return f"{len(self.items)} {self.noun}"
+            # One item is named, never counted: "1 conditions" reads as a bug, not a summary.
+            return self.items[0] if len(self.items) == 1 else f"{len(self.items)} {self.noun}"
         return f"{', '.join(self.items[:limit])} +{len(self.items) - limit} more"
 
     def __str__(self) -> str:

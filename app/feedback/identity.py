@@ -102,18 +102,21 @@ class CardIdentity:
     def snooze(self, cards: Sequence[IssuedCard]) -> None:
         """Quiet each info card's topic for its patient, for the topic's snooze period. Blocking, durable."""
         now = int(self._clock())
-        snoozable = [c for c in cards if c.indicator in SNOOZABLE]
+        snoozable = [c for c in cards if c.indicator in SNOOZABLE and self._days(c.topic) > 0]
         if not snoozable:
             return
         with self._database.transaction() as tx:
             for card in snoozable:
-                until = now + self._snooze_days.get(card.topic, self._snooze_default) * _SECONDS_PER_DAY
+                until = now + self._days(card.topic) * _SECONDS_PER_DAY
                 tx.execute(
                     "INSERT INTO topic_snooze (patient_key, topic, until) VALUES (?, ?, ?) "
                     "ON CONFLICT (patient_key, topic) DO UPDATE SET until = CASE "
                     "WHEN excluded.until > topic_snooze.until THEN excluded.until ELSE topic_snooze.until END",
                     (card.patient_key, card.topic, until),
                 )
+
+    def _days(self, topic: str) -> int:
+        return self._snooze_days.get(topic, self._snooze_default)
 
     def _sweep_due(self, now: float) -> bool:
         with self._lock:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from app.cds.models import FhirAuthorization
 from app.deadline import Deadline
 from app.domain.record import ConditionEntry, DataGap, GapReason, MedicationSource, MedicationUse, PatientRecord
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget, bundle_resources
+from app.fhir.client import FhirClient, FhirFetchError, ReadBudget, bundle_resources
 from app.fhir.parse import (
     Json,
     as_dict,
@@ -30,6 +30,7 @@ from app.fhir.parse import (
 )
 from app.fhir.prefetch import FALLBACK_INCLUDES, PREFETCH_TEMPLATES, RECORD_KEYS, render_template
 from app.fhir.references import readable_medication_id
+from app.security.fhir_trust import FhirAccess
 
 T = TypeVar("T")
 

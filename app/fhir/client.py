@@ -9,7 +9,6 @@ spends from that call's :class:`ReadBudget` (requests, bytes, concurrency).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
@@ -17,7 +16,7 @@ import httpx
 import orjson
 
 from app.domain.record import GapReason
-from app.security.urls import is_under_base
+from app.security.fhir_trust import FhirAccess
 
 _ACCEPT = "application/fhir+json, application/json;q=0.9"
 _MAX_REDIRECTS = 3
@@ -27,21 +26,6 @@ class FhirFetchError(Exception):
     def __init__(self, reason: GapReason):
         super().__init__(reason.value)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class FhirAccess:
-    """Where to read and with which token; built per request, never cached."""
-
-    base_url: str
-    access_token: str | None = None
-
-    def url(self, relative: str) -> str:
-        return urljoin(self.base_url.rstrip("/") + "/", relative.lstrip("/"))
-
-    def allows(self, url: str) -> bool:
-        """Whether ``url`` may be requested with this access's token."""
-        return is_under_base(url, self.base_url)
 
 
 class ReadBudget:

@@ -214,6 +214,8 @@ def _in_mg(dose: Amount, written: str, strength: Strength | None) -> tuple[float
     if strength is None:
         return None, f"{written}: the product's strength is not stated, so the dose in mg is unknown"
     mg = strength.mg_in(dose)
+    if mg is None and dose.unit == "":
+        return None, f"{written} has no unit, so it could mean mg or tablets"
     if mg is None:
         per = strength.per or "unit"
         return None, f"{written} cannot be combined with a product of {_mg(strength.mg)} mg per {per}"

@@ -25,6 +25,8 @@ class Strength:
         """mg in ``amount`` of this product (2 tablets, 4.5 mL); None when the units do not combine."""
         if amount.unit == MASS:
             return amount.value
+        if amount.unit == "":
+            return None  # "4.5" with no unit: mg or tablets? A dose is never guessed.
         if same_unit(amount.unit, self.per):
             return amount.value * self.mg
         return None

@@ -20,6 +20,9 @@ class Amount:
     unit: str
 
 
+# One piece of whatever solid form the product has ("each", "{pill}"). Unlike "" (no unit
+# written at all), it says what is counted.
+PIECE = "piece"
 # unit as written (lower case, braces removed) -> (canonical unit, factor to it)
 _UNITS: dict[str, tuple[str, float]] = {
     **dict.fromkeys(["mg", "milligram", "milligrams"], ("mg", 1.0)),
@@ -32,7 +35,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     **dict.fromkeys(["patch", "patches"], ("patch", 1.0)),
     # "each": one piece of whatever form the product has (pharmacy systems' "EA").
     # "{pill}": the CDS Hooks sandbox writes every dose in it, whatever the product's form.
-    **dict.fromkeys(["ea", "each", "pill", "pills"], ("", 1.0)),
+    **dict.fromkeys(["ea", "each", "pill", "pills"], (PIECE, 1.0)),
 }
 MASS = "mg"
 VOLUME = "mL"
@@ -40,7 +43,7 @@ VOLUME = "mL"
 COUNT_UNITS = frozenset({"tablet", "capsule", "patch", "film"})
 # A piece one takes whole: a product named "4.5 mg capsule" with no dose written means one of them.
 # "" is a solid of unnamed form ("naltrexone 4.5 mg (compounded)").
-SOLID_UNITS = frozenset({"tablet", "capsule", ""})
+SOLID_UNITS = frozenset({"tablet", "capsule", PIECE, ""})
 # No real dose or supply is larger: beyond it a value is a data error, not an amount.
 _MAX_VALUE = 1e7
 
@@ -76,6 +79,9 @@ def amount(value: object, unit: object, code: object = None) -> Amount | None:
     return Amount(number * factor, canonical)
 
 
+_ANY_PIECE = frozenset({"", PIECE})
+
+
 def same_unit(a: str, b: str) -> bool:
-    """Two canonical units that measure the same thing ("each" is any one piece)."""
-    return a == b or (a == "" and b in COUNT_UNITS) or (b == "" and a in COUNT_UNITS)
+    """Two canonical units that measure the same thing ("each", or no unit, is any one piece)."""
+    return a == b or (a in _ANY_PIECE and b in COUNT_UNITS | _ANY_PIECE) or (b in _ANY_PIECE and a in COUNT_UNITS)

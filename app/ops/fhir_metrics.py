@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget
+from app.fhir.client import FhirClient, FhirFetchError, ReadBudget
 from app.ops.metrics import Metrics
+from app.security.fhir_trust import FhirAccess
 
 T = TypeVar("T")
 

@@ -36,6 +36,8 @@ def dose_concern(
     # Every step is checked, not only the first: 1.5 -> 3 -> 45 mg is a 45 mg order.
     steps = [s.dose_mg for s in order.dose_steps if s.dose_mg is not None] or ([dose] if dose is not None else [])
     highest, lowest = (max(steps), min(steps)) if steps else (None, None)
+    # Dependence on record: naltrexone treats it, at its own doses; LDN advice does not apply.
+    use_disorder = _treats_a_use_disorder(record)
     concern: DoseConcern | None = None
     problem: str | None = None
     if (
@@ -47,14 +49,14 @@ def dose_concern(
         problem = f"{format_mg(highest)} mg is more than any naltrexone dose by mouth: check the unit"
     elif found in _LDN_CLASSES and lowest is not None and lowest < clinical.ldn_unit_error_below_mg:
         concern, dose = DoseConcern.below_ldn_range, lowest
-    elif found in _LDN_CLASSES and highest is not None and highest > clinical.ldn_max_mg:
+    elif found in _LDN_CLASSES and highest is not None and highest > clinical.ldn_max_mg and not use_disorder:
         concern, dose = DoseConcern.above_ldn_max, highest
     elif found is DoseClass.low_dose and dose is not None and dose > clinical.titration_start_mg and not prior_ldn:
         concern = DoseConcern.start_above_initial
     elif (
         found in _STANDARD_DOSES
         and standing.conditions
-        and not _treats_a_use_disorder(record)
+        and not use_disorder
         and not opioid_dependence_diagnoses(record)  # the dependence warning says what matters
     ):
         concern = DoseConcern.standard_dose_with_ldn_condition
@@ -73,6 +75,7 @@ def dose_concern(
         conditions=standing.conditions,
         offer_titration=titration_allowed
         and positioned
+        and not use_disorder
         and not prior_ldn
         and concern not in (DoseConcern.dose_unknown, DoseConcern.below_ldn_range),
         untried=standing.untried if concern is DoseConcern.standard_dose_with_ldn_condition else (),

@@ -14,10 +14,19 @@ from app.knowledge.medications import NaltrexoneProduct
 _LOW_DOSE_CLASSES = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range})
 
 
+_STARTED_LOW = frozenset({DoseClass.low_dose, DoseClass.below_low_dose_range, DoseClass.above_low_dose_max})
+
+
 def dose_class(use: MedicationUse, clinical: ClinicalSettings) -> DoseClass | None:
+    """The order's dose class, by its first step, unless a later step reaches the standard dose:
+    25 mg for three days then 50 mg (the usual induction for dependence) is a standard-dose order."""
     if use.drug.naltrexone is None:
         return None
-    return classify_naltrexone_dose(use.drug.naltrexone, use.first_dose_mg, clinical)
+    found = classify_naltrexone_dose(use.drug.naltrexone, use.first_dose_mg, clinical)
+    highest = max((s.dose_mg for s in use.dose_steps if s.dose_mg is not None), default=None)
+    if found in _STARTED_LOW and highest is not None and highest >= clinical.standard_oral_mg:
+        return DoseClass.standard_oral
+    return found
 
 
 def is_ldn(use: MedicationUse, clinical: ClinicalSettings) -> bool:

@@ -18,13 +18,28 @@ links stay on the same origin (``app/fhir/client.py``).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 from app.cds.models import FhirAuthorization
-from app.fhir.client import FhirAccess
 from app.security.auth import Principal
-from app.security.urls import is_loopback_host
+from app.security.urls import is_loopback_host, is_under_base
 from app.settings import Environment, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class FhirAccess:
+    """Where to read and with which token; built per request, never cached."""
+
+    base_url: str
+    access_token: str | None = None
+
+    def url(self, relative: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", relative.lstrip("/"))
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` may be requested with this access's token."""
+        return is_under_base(url, self.base_url)
 
 
 def is_loopback_url(url: str) -> bool:

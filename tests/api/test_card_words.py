@@ -108,14 +108,56 @@ def test_the_sandboxs_pill_dose_of_the_50_mg_tablet_reads_as_50_mg(api):
     assert kinds == ["naltrexone-standard-dose-ldn-condition"]
 
 
-def test_a_titration_whose_last_step_passes_50_mg_is_not_called_below_it(api):
-    steps = [
+def _steps(*doses_mg: float, first_days: int = 3) -> list[dict[str, Any]]:
+    return [
         {"sequence": i + 1, "doseAndRate": [{"doseQuantity": {"value": mg, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}],
-         "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", **({"boundsDuration": {"value": 2, "code": "wk"}} if i == 0 else {})}}}
-        for i, mg in enumerate([1.5, 60])
+         "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", **({"boundsDuration": {"value": first_days, "code": "d"}} if i == 0 else {})}}}
+        for i, mg in enumerate(doses_mg)
     ]  # fmt: skip
-    order = draft_order({"text": "Naltrexone 1.5 mg capsule (compounded)"}, dosageInstruction=steps)
-    cards = [c for c in _refractory_patient_ordering(api, order) if card_kind(c) == "ldn-dose-above-max"]
-    assert len(cards) == 1
-    text = cards[0]["summary"] + cards[0]["detail"]
-    assert "60 mg" in text and "below" not in text
+
+
+def _ordering(api, patient: str, order: dict[str, Any]) -> list[dict[str, Any]]:
+    body = hook_body("order-select", [order], prefetch=full_prefetch(patient_resources(patient)))
+    return cards_for(api, body)
+
+
+def test_an_order_that_reaches_50_mg_is_a_standard_dose_order_started_low(api):
+    # 1.5 mg then 60 mg is not "LDN above its maximum": it reaches the standard dose.
+    order = draft_order({"text": "Naltrexone 1.5 mg capsule (compounded)"}, dosageInstruction=_steps(1.5, 60))
+    kinds = [card_kind(c) for c in _ordering(api, "no-opioids-fibromyalgia-refractory", order)]
+    assert "ldn-dose-above-max" not in kinds
+    assert kinds == ["naltrexone-standard-dose-ldn-condition"]
+
+
+@pytest.mark.parametrize(
+    "dosage",
+    [
+        _steps(25, 50),  # the usual induction: 25 mg for three days, then 50 mg
+        [
+            {
+                "doseAndRate": [
+                    {"doseQuantity": {"value": 0.5, "system": "http://unitsofmeasure.org", "code": "{pill}"}}
+                ],
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+            }
+        ],  # half a 50 mg tablet
+    ],
+    ids=["25 then 50 mg", "half a 50 mg tablet"],
+)
+def test_a_patient_treated_for_dependence_is_never_steered_to_ldn(api, dosage):
+    order = draft_order(SANDBOX_TABLET, dosageInstruction=dosage)
+    cards = _ordering(api, "alcohol-use-disorder", order)
+    assert not [c for c in cards if card_kind(c) in {"ldn-dose-above-max", "naltrexone-standard-dose-ldn-condition"}]
+    assert not [s for c in cards for s in c.get("suggestions", []) if "LDN" in s["label"]]
+
+
+def test_25_mg_without_a_use_disorder_is_questioned_as_neither_low_dose_nor_standard(api):
+    order = draft_order(SANDBOX_TABLET, dosageInstruction=[
+        {"doseAndRate": [{"doseQuantity": {"value": 0.5, "system": "http://unitsofmeasure.org", "code": "{pill}"}}],
+         "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}])  # fmt: skip
+    (card,) = [
+        c for c in _ordering(api, "no-opioids-fibromyalgia-refractory", order) if card_kind(c) == "ldn-dose-above-max"
+    ]
+    assert "25 mg" in card["summary"] and "neither low-dose nor the 50 mg dose used for dependence" in " ".join(
+        card["detail"].split()
+    )

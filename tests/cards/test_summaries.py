@@ -161,3 +161,19 @@ def _words(text: str) -> list[str]:
 def test_a_long_list_is_shortened_at_item_boundaries():
     (card,) = render_cards([LONG_FINDINGS[CardKind.opioid_conflict]], RenderContext(TEXTS, CLINICAL, "p"), max_cards=4)
     assert re.search(r"\((oxycodone|[a-z]+)(, [a-z]+)* \+\d+ more\)|\(10 opioids\)", card.summary), card.summary
+
+
+def test_a_single_item_is_named_never_counted():
+    from app.cards.render import Listing
+
+    assert Listing.of(["neuropathic corneal pain"], "conditions").at(0) == "neuropathic corneal pain"
+    assert Listing.of(["fibromyalgia", "multiple sclerosis"], "conditions").at(0) == "2 conditions"
+
+
+def test_no_summary_of_any_scenario_counts_one_thing(client):
+    from devtools.fixtures import hook_request, scenarios
+    from tests.support.cards import cards_for
+
+    for case in scenarios():
+        for card in cards_for(client, hook_request(case)):
+            assert not re.search(r"\b1 (conditions|opioids|records)\b", card["summary"]), (case.name, card["summary"])

@@ -243,3 +243,15 @@ def test_a_database_failure_is_a_503_never_a_false_acknowledgement(
     response = client.post(FEEDBACK, json={"feedback": [overridden(conflict_card["uuid"])]})
     assert response.status_code == 503
     assert error_message(response.json()) == "feedback could not be stored; retry later"
+
+
+def test_an_overridden_order_dose_card_is_not_snoozed_but_the_positioning_card_is(client: TestClient) -> None:
+    # A dose card is about one order: overriding it must not hide the advice on the next order.
+    request = hook_request(scenario("refractory-fibromyalgia-ldn-select"))
+    cards = client.post(SERVICE, json=request).json()["cards"]
+    kinds = {c["source"]["topic"]["code"]: c for c in cards}
+    assert set(kinds) == {"ldn-dose-start-above-initial", "ldn-positioning-refractory"}
+    items = [overridden(c["uuid"]) for c in cards]
+    assert client.post(FEEDBACK, json={"feedback": items}).status_code == 200
+    again = [c["source"]["topic"]["code"] for c in client.post(SERVICE, json=request).json()["cards"]]
+    assert again == ["ldn-dose-start-above-initial"]

@@ -38,3 +38,24 @@ def test_an_unusable_database_is_one_line_and_exit_status_2(tmp_path: Path, case
     assert result.stderr.startswith("ldn-cds: refusing to start: CDS_DATABASE_URL is not usable")
     assert "Traceback" not in result.stderr and "secret" not in result.stderr  # the password is not echoed
     assert "Uvicorn running" not in result.stdout + result.stderr
+
+
+def test_missing_terminology_data_refuses_to_start_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A data file left out of the installed package: refused at start-up, not a 500 per patient.
+    from app.cli import main as cli_main
+    from app.knowledge import therapies
+
+    monkeypatch.setattr(therapies, "DATA_DIR", tmp_path)
+    therapies.standard_care.cache_clear()
+    monkeypatch.setenv("CDS_ENV", "development")
+    monkeypatch.setenv("CDS_DATABASE_URL", f"sqlite:///{tmp_path}/cds.db")
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli_main(["serve", "--port", "1"])
+    finally:
+        therapies.standard_care.cache_clear()
+    error = capsys.readouterr().err
+    assert exited.value.code == 2 and error.count("\n") == 1
+    assert "terminology data cannot be read" in error and "standard_care.toml" in error

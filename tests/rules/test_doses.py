@@ -108,6 +108,10 @@ CASES = [
     ("1 {pill} of the 50 mg tablet (sandbox)", TABLET_50MG, dosage(quantity(1, "{pill}", "{pill}")), [], 50.0, None),
     ("3 {pill} of 1.5 mg capsules", CAPSULE_1_5MG, dosage(quantity(3, "{pill}", "{pill}")), [], 4.5, None),
     ("1 {pill} of a liquid is no amount", SUSPENSION_1MG_ML, dosage(quantity(1, "{pill}", "{pill}")), [], None, "cannot be combined"),
+    # A number with no unit is never guessed: "4.5" may be mg or tablets (225 mg of a 50 mg tablet).
+    ("4.5 with no unit, 50 mg tablet", TABLET_50MG, dosage({"value": 4.5}), [], None, "has no unit"),
+    ("3 with no unit, 1.5 mg capsules", CAPSULE_1_5MG, dosage({"value": 3}), [], None, "has no unit"),
+    ("'1 each' of a 4.5 mg capsule", concept("Naltrexone 4.5 mg capsule (compounded)"), dosage(quantity(1, "each")), [], 4.5, None),
 ]  # fmt: skip
 
 

@@ -57,7 +57,7 @@ def test_note_carries_counselling_and_the_stop_criterion():
         "opioid",
     ):
         assert words in note
-    assert "Reassess after 4-8 weeks at 4.5 mg; stop if there is no benefit by 8 weeks at that dose" in note
+    assert "Reassess after 4-8 weeks at 4.5 mg; stopping is reasonable if no benefit is seen by then" in note
 
 
 def test_the_order_is_complete_enough_to_sign():

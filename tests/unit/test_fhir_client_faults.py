@@ -13,7 +13,8 @@ import httpx
 import pytest
 import respx
 
-from app.fhir.client import FhirAccess, FhirClient, FhirFetchError, ReadBudget
+from app.fhir.client import FhirClient, FhirFetchError, ReadBudget
+from app.security.fhir_trust import FhirAccess
 from tests.support.fhir import OXYCODONE_5MG, medication_request, operation_outcome, searchset
 from tests.support.servers import closed_port_url, silent_tcp_server
 

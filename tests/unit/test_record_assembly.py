@@ -18,8 +18,9 @@ import respx
 from app.deadline import Deadline
 from app.domain.record import PatientRecord
 from app.fhir.assembly import Fallback, HookData, assemble_record
-from app.fhir.client import FhirAccess, FhirClient, ReadBudget
+from app.fhir.client import FhirClient, ReadBudget
 from app.fhir.prefetch import RECORD_KEYS
+from app.security.fhir_trust import FhirAccess
 from devtools.fhir_server import FhirServerConfig, create_fhir_app
 from devtools.fixtures import FIXTURE_TODAY, patient_resources
 from tests.support.fhir import (
