@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.robustness.support import UNCHECKED_PREFIX, base_request, entries, judge, post, summaries
-from tests.conformance import error_message
+from tests.support.robustness import UNCHECKED_PREFIX, base_request, entries, judge, post, summaries
+from tests.support.conformance import error_message
 from tests.support.cards import CONFLICT_PREFIX, issued_card
 
 SELECT = "ldn-order-select"
