@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.fhir.prefetch import PREFETCH_TEMPLATES
-from tests.conformance import assert_no_empty_values
+from tests.support.conformance import assert_no_empty_values
 
 EXPECTED = {"ldn-order-select": "order-select", "ldn-order-sign": "order-sign", "ldn-patient-view": "patient-view"}
 
@@ -49,6 +49,6 @@ def test_every_listed_service_answers_at_its_url(api, discovery):
 
 
 def test_discovery_publishes_exactly_the_checked_prefetch_templates(discovery):
-    # Their CDS Hooks 2.0 token discipline is checked in tests/unit/test_prefetch_templates.py.
+    # Their CDS Hooks 2.0 token discipline is checked in tests/unit/fhir/test_prefetch.py.
     for service in discovery["services"]:
         assert service["prefetch"] == PREFETCH_TEMPLATES, service["id"]

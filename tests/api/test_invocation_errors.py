@@ -7,8 +7,8 @@ import json
 import pytest
 
 from devtools.fixtures import hook_request, scenario
-from tests.conformance import error_message
 from tests.support.cards import call_service
+from tests.support.conformance import error_message
 from tests.support.fhir import LDN_TEXT_ONLY, draft_order, full_prefetch, hook_body
 from tests.support.servers import closed_port_url
 

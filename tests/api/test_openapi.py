@@ -18,8 +18,8 @@ from app.main import create_app
 from app.services.catalog import SERVICES
 from devtools import openapi_examples
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenario
-from tests.conformance import assert_conformant_response, error_message
-from tests.security.support import production_settings, write_issuers
+from tests.support.conformance import assert_conformant_response, error_message
+from tests.support.security import production_settings, write_issuers
 
 HOOK_CALL = "/cds-services/{service_id}"
 FEEDBACK = "/cds-services/{service_id}/feedback"

@@ -32,10 +32,10 @@ import pytest
 
 from devtools.fhir_server import FhirServerConfig
 from devtools.fixtures import hook_request, scenario
-from tests.conformance import assert_conformant_response
-from tests.security.support import BASE_URL, DEPLOYMENT_SECRET, bearer, es384_key, jwks, mint, write_issuers
 from tests.support.cards import conflict_cards
+from tests.support.conformance import assert_conformant_response
 from tests.support.fhir_server import FhirServer, fhir_server_running
+from tests.support.security import BASE_URL, DEPLOYMENT_SECRET, bearer, es384_key, jwks, mint, write_issuers
 from tests.support.servers import LOOPBACK, PROJECT_ROOT, free_port
 
 BASE_IMAGE = "localhost/ldn-cds-standin-python:3.11"

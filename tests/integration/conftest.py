@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.support.fhir_server import FHIR_TOKEN
-from tests.support.servers import VENV_BIN, RunningProcess, free_port, python_command, running_process
+from tests.support.postgres import postgres_server
+from tests.support.servers import RunningProcess, free_port, python_command, running_process, serve
 
 
 @pytest.fixture(scope="session")
@@ -28,17 +29,13 @@ def fhir_process() -> Iterator[RunningProcess]:
 
 @pytest.fixture(scope="session")
 def service_process(tmp_path_factory) -> Iterator[RunningProcess]:
-    port = free_port()
-    database = tmp_path_factory.mktemp("service") / "ldn-cds.db"
-    executable = VENV_BIN / "ldn-cds"
-    if executable.exists():
-        command = [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    else:
-        command = python_command(
-            "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)
-        )
-    env = {"CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{database}", "WEB_CONCURRENCY": "1"}
-    with running_process(command, port=port, ready_path="/cds-services", env=env, timeout=30) as process:
+    directory = tmp_path_factory.mktemp("service")
+    env = {
+        "CDS_ENV": "development",
+        "CDS_DATABASE_URL": f"sqlite:///{directory / 'ldn-cds.db'}",
+        "WEB_CONCURRENCY": "1",
+    }
+    with serve(env, directory / "service.log") as process:
         yield process
 
 
@@ -46,3 +43,10 @@ def service_process(tmp_path_factory) -> Iterator[RunningProcess]:
 def service(service_process) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=service_process.base_url, timeout=15) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One PostgreSQL server for the session (skips with the reason if none can be started)."""
+    with postgres_server() as url:
+        yield url

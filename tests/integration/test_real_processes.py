@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from devtools.fixtures import hook_request, scenario
-from tests.conformance import error_message
 from tests.support.cards import (
     SERVICE_FOR_HOOK,
     call_service,
@@ -18,6 +17,7 @@ from tests.support.cards import (
     not_checked_cards,
     reverse_cards,
 )
+from tests.support.conformance import error_message
 from tests.support.fhir_server import FHIR_TOKEN
 from tests.support.scenarios import check_scenario_cards
 from tests.support.servers import closed_port_url

@@ -10,25 +10,13 @@ connection, so a fuzzed ``fhirServer`` can never reach the network.
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.settings import Settings
-from devtools.fixtures import FIXTURE_TODAY
-
-# Deadline for FHIR fallback in these tests: short, so failing servers cost little time.
-DEADLINE_SECONDS = 0.5
-
-
-def fuzz_examples(default: int) -> int:
-    """Examples per property: ``LDN_FUZZ_EXAMPLES`` when set (``make fuzz``), else ``default``."""
-    value = os.environ.get("LDN_FUZZ_EXAMPLES", "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
+from tests.support.robustness import robust_settings, service_client
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,24 +53,6 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-
-
-def robust_settings(directory: object, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "env": "development",
-        "database_url": f"sqlite:///{directory}/robustness.db",
-        "fhir_deadline_seconds": DEADLINE_SECONDS,
-        # The fuzzers post tens of thousands of feedback items to one app: they test parsing,
-        # not the per-client volume limit (tests/security/test_feedback_abuse.py does).
-        "feedback_max_items_per_issuer_per_hour": 10**9,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def service_client(settings: Settings) -> TestClient:
-    """The service in-process; a 500 comes back as a response, never as a test-side exception."""
-    return TestClient(create_app(settings, today=lambda: FIXTURE_TODAY), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,17 @@ import pytest
 from bench import references
 from devtools.fhir_server import FhirServerConfig, FixtureStore
 from devtools.fixtures import FIXTURE_TODAY
-from tests.robustness.conftest import robust_settings, service_client
-from tests.robustness.loopback import HostileFhirServer
-from tests.robustness.support import UNCHECKED_PREFIX, base_request, judge, post, summaries
 from tests.support.fhir_server import FhirServer, fhir_server_running
+from tests.support.loopback import HostileFhirServer
+from tests.support.robustness import (
+    UNCHECKED_PREFIX,
+    base_request,
+    judge,
+    post,
+    robust_settings,
+    service_client,
+    summaries,
+)
 
 SELECT = "ldn-order-select"
 MEDICATIONS = 3000

@@ -17,9 +17,19 @@ import pytest
 
 from app.main import create_app
 from devtools.fixtures import FIXTURE_TODAY
-from tests.robustness.conftest import DEADLINE_SECONDS, robust_settings, service_client
-from tests.robustness.loopback import HOLD_SECONDS, LOOPBACK, HostileFhirServer, UvicornThread, free_port
-from tests.robustness.support import CONFLICT_PREFIX, UNCHECKED_PREFIX, base_request, judge, summaries, timed_post
+from tests.support.cards import CONFLICT_PREFIX
+from tests.support.loopback import HOLD_SECONDS, HostileFhirServer
+from tests.support.robustness import (
+    DEADLINE_SECONDS,
+    UNCHECKED_PREFIX,
+    base_request,
+    judge,
+    robust_settings,
+    service_client,
+    summaries,
+    timed_post,
+)
+from tests.support.servers import LOOPBACK, free_port, serve_in_thread
 
 SELECT = "ldn-order-select"
 VIEW = "ldn-patient-view"
@@ -188,7 +198,7 @@ def test_a_real_worker_abandons_slow_reads_and_stays_responsive(tmp_path, fhir):
     settings = robust_settings(tmp_path, fhir_max_response_bytes=MAX_RESPONSE_BYTES)
     modes = ["slow", "trickle", "slow-endless-next"] * 8
     began_at = time.monotonic()
-    with UvicornThread(create_app(settings, today=lambda: FIXTURE_TODAY)) as server:
+    with serve_in_thread(create_app(settings, today=lambda: FIXTURE_TODAY), lifespan="on") as server:
 
         def call(mode: str) -> tuple[int, float, list[str]]:
             body = json.dumps(_no_prefetch(fhir.url(mode))).encode()

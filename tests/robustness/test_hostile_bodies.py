@@ -16,23 +16,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.robustness.conftest import fuzz_examples
-from tests.robustness.strategies import (
+from tests.support.cards import CONFLICT_PREFIX
+from tests.support.robustness import (
+    UNCHECKED_PREFIX,
+    base_request,
+    entries,
+    fuzz_examples,
+    judge,
+    post,
+    summaries,
+    timed_post,
+)
+from tests.support.strategies import (
     HOOK_FOR_SERVICE,
     any_json,
     perturbed_scenario_bodies,
     protocol_mutations,
     well_formed_hook_bodies,
-)
-from tests.robustness.support import (
-    CONFLICT_PREFIX,
-    UNCHECKED_PREFIX,
-    base_request,
-    entries,
-    judge,
-    post,
-    summaries,
-    timed_post,
 )
 
 SELECT = "ldn-order-select"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance import error_message
-from tests.robustness.support import UNCHECKED_PREFIX, base_request, entries, judge, post, summaries
 from tests.support.cards import CONFLICT_PREFIX, issued_card
+from tests.support.conformance import error_message
+from tests.support.robustness import UNCHECKED_PREFIX, base_request, entries, judge, post, summaries
 
 SELECT = "ldn-order-select"
 FEEDBACK = f"/cds-services/{SELECT}/feedback"

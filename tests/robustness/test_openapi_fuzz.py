@@ -21,9 +21,8 @@ from schemathesis.core import NotSet
 
 from app.main import create_app
 from devtools.fixtures import FIXTURE_TODAY
-from tests.robustness.conftest import fuzz_examples, robust_settings
-from tests.robustness.strategies import HOOK_FOR_SERVICE
-from tests.robustness.support import judge
+from tests.support.robustness import fuzz_examples, judge, robust_settings
+from tests.support.strategies import HOOK_FOR_SERVICE
 
 
 def _refs(value: Any) -> list[str]:

@@ -16,9 +16,8 @@ import pytest
 
 from app.main import create_app
 from devtools.fixtures import FIXTURE_TODAY
-from tests.robustness.conftest import robust_settings, service_client
-from tests.robustness.loopback import UvicornThread
-from tests.robustness.support import base_request, judge, post
+from tests.support.robustness import base_request, judge, post, robust_settings, service_client
+from tests.support.servers import serve_in_thread
 
 LIMIT = 64 * 1024
 SELECT = "ldn-order-select"
@@ -113,7 +112,7 @@ def test_a_real_worker_refuses_oversized_bodies_early_and_keeps_answering(tmp_pa
     settings = robust_settings(tmp_path, max_request_bytes=LIMIT)
     good = json.dumps(base_request()).encode()
     with (
-        UvicornThread(create_app(settings, today=lambda: FIXTURE_TODAY)) as server,
+        serve_in_thread(create_app(settings, today=lambda: FIXTURE_TODAY), lifespan="on") as server,
         httpx.Client(base_url=server.base_url, timeout=5.0) as client,
     ):
         for _ in range(5):

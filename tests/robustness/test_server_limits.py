@@ -18,11 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conformance import error_message
-from tests.ops.server_process import serve
-from tests.robustness.loopback import HostileFhirServer
-from tests.robustness.support import base_request
-from tests.support.servers import LOOPBACK, RunningProcess
+from tests.support.conformance import error_message
+from tests.support.loopback import HostileFhirServer
+from tests.support.robustness import base_request
+from tests.support.servers import LOOPBACK, RunningProcess, serve
 
 HEADER_LIMIT = 8 * 1024
 HEAD_TIMEOUT = 1.0

@@ -18,12 +18,11 @@ from hypothesis import strategies as st
 
 from devtools.fhir_server import FhirServerConfig
 from devtools.fixtures import FIXTURE_TODAY, hook_request, scenarios
-from tests.conformance import error_message
-from tests.robustness.conftest import fuzz_examples
-from tests.robustness.mutations import paths, type_mutations
-from tests.robustness.strategies import HOOK_FOR_SERVICE
-from tests.robustness.support import judge, post
+from tests.support.conformance import error_message
 from tests.support.fhir_server import fhir_server_running
+from tests.support.mutations import paths, type_mutations
+from tests.support.robustness import fuzz_examples, judge, post
+from tests.support.strategies import HOOK_FOR_SERVICE
 
 SERVICE_FOR_HOOK = {hook: service for service, hook in HOOK_FOR_SERVICE.items()}
 TOKEN = "type-mutation-token"

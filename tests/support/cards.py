@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from tests.conformance import assert_conformant_response
+from tests.support.conformance import assert_conformant_response
 
 SERVICE_FOR_HOOK = {
     "order-select": "ldn-order-select",

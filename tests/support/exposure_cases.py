@@ -1,6 +1,6 @@
 """The exposure-in-time cases of the status table in docs/clinical-rules.md: one real FHIR
 resource per case, with its last possible day of use worked out by hand. Used by the model's tests
-(tests/rules/test_last_use.py) and by the same cases through each hook's API
+(tests/unit/rules/test_last_use.py) and by the same cases through each hook's API
 (tests/api/test_exposure_in_time.py).
 """
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -127,15 +128,41 @@ def python_command(*args: str) -> list[str]:
     return [str(python if python.exists() else Path(sys.executable)), *args]
 
 
+@contextlib.contextmanager
+def serve(env: Mapping[str, str], log_path: Path, *, workers: int = 1, timeout: float = 30) -> Iterator[RunningProcess]:
+    """``ldn-cds serve`` as a real subprocess (uvicorn, real sockets, real database file) on a
+    free port, once ``/readyz`` answers; its log kept at ``log_path``. For tests that kill it,
+    restart it or read its logs."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "serve",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    with running_process(
+        command, port=port, ready_path="/readyz", env=env, timeout=timeout, log_path=log_path
+    ) as server:
+        yield server
+
+
 @dataclass
 class ThreadedServer:
     base_url: str
     server: uvicorn.Server
+    port: int
 
 
 @contextlib.contextmanager
-def serve_in_thread(app, *, path: str = "") -> Iterator[ThreadedServer]:
-    """Serve an ASGI app with uvicorn on a free loopback port in a daemon thread.
+def serve_in_thread(app, *, path: str = "", lifespan: str = "off") -> Iterator[ThreadedServer]:
+    """Serve an ASGI app with uvicorn on a free loopback port in a daemon thread
+    (``lifespan="on"`` for the service itself: one real uvicorn worker).
 
     The socket is bound before the server starts, so the port cannot be taken
     by someone else in between.
@@ -144,21 +171,28 @@ def serve_in_thread(app, *, path: str = "") -> Iterator[ThreadedServer]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("in-thread server did not start")
             time.sleep(0.01)
-        yield ThreadedServer(base_url=f"http://{LOOPBACK}:{port}{path}", server=server)
+        yield ThreadedServer(base_url=f"http://{LOOPBACK}:{port}{path}", server=server, port=port)
     finally:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+@contextlib.contextmanager
+def asgi_server(app: Any) -> Iterator[str]:
+    """Serve an ASGI app (e.g. the fixture FHIR server) over real HTTP on loopback; its base URL."""
+    with serve_in_thread(app) as server:
+        yield server.base_url
 
 
 @contextlib.contextmanager
