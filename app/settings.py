@@ -59,9 +59,10 @@ class Settings(BaseSettings):
     # patient (bench "heavy"). Parsed JSON takes several times its size in memory, so
     # this is what bounds a call's memory, not the per-response cap alone.
     fhir_max_bytes_per_call: int = 16 * 1024 * 1024
-    # Requests one call has in flight at a time: the four record searches run together;
-    # a thousand references never become a thousand requests at once.
-    fhir_max_concurrent_requests_per_call: int = 4
+    # Requests one call has in flight at a time: the five record searches (MedicationRequest,
+    # -Statement, -Dispense, -Administration, Condition) run together, so the fallback costs one
+    # round trip; a thousand references never become a thousand requests at once.
+    fhir_max_concurrent_requests_per_call: int = 5
     # Medication ids per `Medication?_id=a,b,…` search: 50 ids of up to 64 characters keep
     # the URL near 3 KiB, under the 8 KiB many servers and proxies accept.
     fhir_medication_batch_size: int = 50
