@@ -85,6 +85,12 @@ def medication_use(
     ``None`` for entered-in-error, and for drugs no rule is about (not an opioid,
     naltrexone or standard therapy): a heavy record is mostly those, and their
     dates and dosages need not be read.
+
+    Of a drug the rules are about, only what they read is read (``SupplyFacts`` and
+    ``MedicationUse`` say which fields are left empty when): a supply stated in days makes
+    the dosing irrelevant to its end, the product's strength matters only for naltrexone
+    doses and for a quantity the dosing does not count in, and why a drug was stopped only
+    for standard therapies.
     """
     status = (as_str(resource.get("status")) or "").lower()
     if status == "entered-in-error":
@@ -107,12 +113,18 @@ def medication_use(
     drug = classify_medication(rxnorm, names)
     if drug is NOT_A_KNOWN_DRUG:
         return None
-    # Only naltrexone needs its dose read (dose class, titration state); opioids and naltrexone
-    # need their timeline (exposure, blockade) and standard therapies theirs (trial length).
+    # Every drug classified here has a timeline the rules read: opioids (exposure), naltrexone
+    # (blockade, LDN history) and standard therapies (trial length). Only naltrexone needs its
+    # dose read (dose class, titration state).
     wants_dose = drug.naltrexone is not None
-    wants_supply = wants_dose or drug.is_opioid or bool(drug.therapies)  # therapies: trial length
     dosage = _dosage_of(resource, source)
-    strength = _product_strength(medication, [*names, drug.code_display or ""]) if wants_supply else None
+    started = _start(resource, source)
+    supply = _supply_facts(resource, source, dosage, started)
+    strength = (
+        _product_strength(medication, [*names, drug.code_display or ""])
+        if wants_dose or supply.needs_strength
+        else None
+    )
     if drug.naltrexone is NaltrexoneProduct.unspecified and is_injectable(_form_words(dosage, medication)):
         drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
 
@@ -122,11 +134,11 @@ def medication_use(
         status=status,
         name=names[0] if names else drug.code_display or "unnamed medication",
         drug=drug,
-        started=_start(resource, source),
-        supply=_supply_facts(resource, source, dosage) if wants_supply else SupplyFacts(start=_start(resource, source)),
+        started=started,
+        supply=supply,
         dose_steps=dose_steps(dosage, strength) if wants_dose else (),
         strength=strength,
-        status_reason=_status_reason(resource),
+        status_reason=_status_reason(resource) if drug.therapies else None,  # trial history only
         is_draft=is_draft,
     )
 
@@ -195,8 +207,7 @@ def _product_strength(medication: Json | None, names: list[str]) -> Strength | N
     return strength_from_names(names)
 
 
-def _supply_facts(resource: Json, source: MedicationSource, dosage: Any) -> SupplyFacts:
-    start = _start(resource, source)
+def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: date | None) -> SupplyFacts:
     if source in (MedicationSource.statement, MedicationSource.administration):
         period = as_dict(resource.get("effectivePeriod"))
         stated_end = parse_date(period.get("end")) or parse_date(resource.get("effectiveDateTime"))
@@ -206,25 +217,34 @@ def _supply_facts(resource: Json, source: MedicationSource, dosage: Any) -> Supp
             stated_end=stated_end,
             open_ended=stated_end is None and parse_date(period.get("start")) is not None,
         )
-    daily, free_text = daily_use(dosage)
     if source is MedicationSource.dispense:
+        supply_days = duration_days(resource.get("daysSupply"))
+        if supply_days:  # a stated supply is the supply: quantity and dosing are not read
+            return SupplyFacts(start=start, supply_days=supply_days)
         quantity = as_dict(resource.get("quantity"))
+        daily, free_text = daily_use(dosage)
         return SupplyFacts(
             start=start,
-            supply_days=duration_days(resource.get("daysSupply")),
+            supply_days=supply_days,
             quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
             daily=daily,
             free_text_dosing=free_text,
         )
     dispense = as_dict(resource.get("dispenseRequest"))
-    quantity = as_dict(dispense.get("quantity"))
     repeats = number(dispense.get("numberOfRepeatsAllowed"))
-    return SupplyFacts(
+    facts = SupplyFacts(
         start=start,
         supply_days=duration_days(dispense.get("expectedSupplyDuration")),
-        quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
         repeats=int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0,
         validity_end=parse_date(as_dict(dispense.get("validityPeriod")).get("end")),
+    )
+    if facts.supply_days:  # a stated supply is the supply: quantity and dosing are not read
+        return facts
+    quantity = as_dict(dispense.get("quantity"))
+    daily, free_text = daily_use(dosage)
+    return replace(
+        facts,
+        quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
         daily=daily,
         free_text_dosing=free_text,
     )
