@@ -37,10 +37,11 @@ _MAX_CODINGS = 16
 _MAX_REPEATS = 100
 
 # Readings of repeated pieces (app/fhir/memo.py): a drug's concept and Medication, a dosing,
-# a diagnosis code. Each reading is a few hundred bytes; a worker keeps at most a few MiB.
-_PRODUCTS_KEPT = 4096
-_DOSINGS_KEPT = 4096
-_DIAGNOSES_KEPT = 4096
+# a diagnosis code. A patient's record has a few dozen distinct ones; a worker keeps the
+# latest thousand of each: typically under a MiB in all, at most ~12 MiB (2 KiB keys).
+_PRODUCTS_KEPT = 1024
+_DOSINGS_KEPT = 1024
+_DIAGNOSES_KEPT = 1024
 
 
 def _name(value: Any) -> str | None:
