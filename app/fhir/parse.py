@@ -159,9 +159,8 @@ def medication_use(
     # dose read (dose class, titration state).
     wants_dose = drug.naltrexone is not None
     dosage = _dosage_of(resource, source)
-    dosage_key = _Lazy(lambda: content_key(dosage))
     started = _start(resource, source)
-    supply = _supply_facts(resource, source, dosage, started, dosage_key)
+    supply = _supply_facts(resource, source, dosage, started)
     strength = product.strength(medication) if wants_dose or supply.needs_strength else None
     if drug.naltrexone is NaltrexoneProduct.unspecified and is_injectable(_form_words(dosage, medication)):
         drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
@@ -175,7 +174,9 @@ def medication_use(
         started=started,
         supply=supply,
         dose_steps=(
-            _dose_steps.get(_with(dosage_key(), strength), lambda: dose_steps(dosage, strength)) if wants_dose else ()
+            _dose_steps.get(_key_with(content_key(dosage), strength), lambda: dose_steps(dosage, strength))
+            if wants_dose
+            else ()
         ),
         strength=strength,
         status_reason=_status_reason(resource) if drug.therapies else None,  # trial history only
@@ -247,26 +248,11 @@ def _product_strength(medication: Json | None, names: list[str]) -> Strength | N
     return strength_from_names(names)
 
 
-class _Lazy:
-    """A value computed on first use, at most once (a content key that may not be needed)."""
-
-    __slots__ = ("_compute", "_value")
-
-    def __init__(self, compute: Any):
-        self._compute = compute
-        self._value: Any = _UNREAD
-
-    def __call__(self) -> Any:
-        if self._value is _UNREAD:
-            self._value = self._compute()
-        return self._value
-
-
-def _with(key: bytes | None, *more: Any) -> tuple[Any, ...] | None:
+def _key_with(key: bytes | None, *more: Any) -> tuple[Any, ...] | None:
     return None if key is None else (key, *more)
 
 
-def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: date | None, dosage_key: _Lazy) -> SupplyFacts:
+def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: date | None) -> SupplyFacts:
     if source in (MedicationSource.statement, MedicationSource.administration):
         period = as_dict(resource.get("effectivePeriod"))
         stated_end = parse_date(period.get("end")) or parse_date(resource.get("effectiveDateTime"))
@@ -281,7 +267,7 @@ def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: 
         if supply_days:  # a stated supply is the supply: quantity and dosing are not read
             return SupplyFacts(start=start, supply_days=supply_days)
         quantity = as_dict(resource.get("quantity"))
-        daily, free_text = _daily_uses.get(dosage_key(), lambda: daily_use(dosage))
+        daily, free_text = _daily_use(dosage)
         return SupplyFacts(
             start=start,
             supply_days=supply_days,
@@ -290,23 +276,27 @@ def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: 
             free_text_dosing=free_text,
         )
     dispense = as_dict(resource.get("dispenseRequest"))
+    supply_days = duration_days(dispense.get("expectedSupplyDuration"))
     repeats = number(dispense.get("numberOfRepeatsAllowed"))
-    facts = SupplyFacts(
-        start=start,
-        supply_days=duration_days(dispense.get("expectedSupplyDuration")),
-        repeats=int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0,
-        validity_end=parse_date(as_dict(dispense.get("validityPeriod")).get("end")),
-    )
-    if facts.supply_days:  # a stated supply is the supply: quantity and dosing are not read
-        return facts
+    repeats = int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0
+    validity_end = parse_date(as_dict(dispense.get("validityPeriod")).get("end"))
+    if supply_days:  # a stated supply is the supply: quantity and dosing are not read
+        return SupplyFacts(start=start, supply_days=supply_days, repeats=repeats, validity_end=validity_end)
     quantity = as_dict(dispense.get("quantity"))
-    daily, free_text = _daily_uses.get(dosage_key(), lambda: daily_use(dosage))
-    return replace(
-        facts,
+    daily, free_text = _daily_use(dosage)
+    return SupplyFacts(
+        start=start,
+        supply_days=supply_days,
         quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
+        repeats=repeats,
+        validity_end=validity_end,
         daily=daily,
         free_text_dosing=free_text,
     )
+
+
+def _daily_use(dosage: Any) -> tuple[DailyUse | None, bool]:
+    return _daily_uses.get(content_key(dosage), lambda: daily_use(dosage))
 
 
 def _resolve_medication(resource: Json, reference: str | None, medications: Mapping[str, Json]) -> Json | None:
