@@ -307,8 +307,9 @@ def _targets(rows: list[Row], fallback: Fallback, http: wrk.HttpRun | None) -> l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=5, help="measured seconds per HTTP throughput run (default 5; heavy 1.4×)")
-    parser.add_argument("--seconds-1", type=int, default=4, help="measured seconds per one-connection run (default 4)")
+    parser.add_argument("--seconds", type=int, default=4, help="measured seconds per HTTP throughput run (default 4; heavy 1.5×)")
+    parser.add_argument("--seconds-1", type=int, default=3, help="measured seconds per one-connection run (default 3)")
+    parser.add_argument("--rounds", type=int, default=wrk.ROUNDS, help="HTTP runs per server and measurement, taking turns (default 2)")
     parser.add_argument("--concurrency", type=int, default=wrk.CONNECTIONS, help="keep-alive connections (default 16)")
     parser.add_argument("--patients", type=int, default=wrk.PATIENTS, help="distinct patients rotated over HTTP (default 50)")
     parser.add_argument("--python-loadgen", action="store_true", help="HTTP load from the Python generator even if wrk is installed")
@@ -384,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
             http = wrk.measure(
                 tmp / "http", today, patients=args.patients, connections=args.concurrency, seconds=seconds,
-                seconds_1=seconds_1, force_python=args.python_loadgen, service_only=fallback_http,
+                seconds_1=seconds_1, rounds=1 if args.quick else args.rounds, force_python=args.python_loadgen,
+                service_only=fallback_http,
             )
             print(f"  peak RSS (VmHWM): service {_fmt(http.peak_mib, 0)} MiB")
     finally:

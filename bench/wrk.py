@@ -31,6 +31,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,8 @@ HOOKS = ("order-select", "patient-view")
 PATIENTS = 50
 CONNECTIONS = 16
 WARMUP_SECONDS = 1
+ROUNDS = 2
+HEAVY_FACTOR = 1.5  # heavy calls take ~10x as long: longer runs for as many answers
 
 # Targets of issue 13 (measured with wrk, one worker).
 THROUGHPUT_TARGETS = {TYPICAL.name: 0.60, HEAVY.name: 0.75}  # fraction of the bare endpoint's req/s
@@ -115,6 +118,24 @@ class Measurement:
     def describe(self) -> str:
         extra = f"  errors {self.errors}" if self.failed else ""
         return f"{self.rps:7.1f} req/s  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms{extra}"
+
+
+def combined(runs: Sequence[Measurement]) -> Measurement:
+    """Several runs as one: answers over total time; the median of their percentiles."""
+    first = runs[0]
+    errors: dict[str, int] = {}
+    for run in runs:
+        for kind, count in run.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    return Measurement(
+        tool=first.tool,
+        connections=first.connections,
+        seconds=sum(r.seconds for r in runs),
+        requests=sum(r.requests for r in runs),
+        p50_ms=statistics.median(r.p50_ms for r in runs),
+        p99_ms=statistics.median(r.p99_ms for r in runs),
+        errors=errors,
+    )
 
 
 def find_wrk() -> str | None:
@@ -222,6 +243,7 @@ class HttpRow:
     service_1: Measurement | None = None  # at one connection
     bare_1: Measurement | None = None
     peak_mib: float | None = None
+    round_ratios: list[float] = field(default_factory=list)  # service / bare req/s, round by round
 
     @property
     def ratio(self) -> float | None:
@@ -246,6 +268,8 @@ class HttpRun:
     load_before: str
     idle_mib: tuple[float | None, float | None] = (None, None)  # service, bare
     peak_mib: float | None = None  # the service worker's VmHWM after the last run
+    rounds: int = 1
+    load_after: str = "n/a"
     notes: list[str] = field(default_factory=list)
 
 
@@ -272,14 +296,20 @@ def measure(
     *,
     patients: int = PATIENTS,
     connections: int = CONNECTIONS,
-    seconds: int = 5,
-    seconds_1: int = 4,
+    seconds: int = 4,
+    seconds_1: int = 3,
+    rounds: int = ROUNDS,
     sizes: Sequence[Size] = (TYPICAL, HEAVY),
     hooks: Sequence[str] = HOOKS,
     force_python: bool = False,
     service_only: Sequence[Bodies] = (),
 ) -> HttpRun:
-    """Both servers, every workload and hook: throughput at ``connections``, latency at one."""
+    """Both servers, every workload and hook: throughput at ``connections``, latency at one.
+
+    Each is measured ``rounds`` times, the bare endpoint and the service taking turns, so
+    that other work on the machine falls on both alike (one round for heavy latency at one
+    connection, which no target reads).
+    """
     wrk = None if force_python else find_wrk()
     if wrk is None and not force_python:
         print(f"  {INSTALL_HINT}\n  Falling back to the Python load generator; the report names it.")
@@ -302,7 +332,7 @@ def measure(
 
     service = start_service(root)
     bare = start_uvicorn("bare", "bench.bare_app:create_app", root)
-    run = HttpRun(tool, connections, seconds, seconds_1, [], load_before)
+    run = HttpRun(tool, connections, seconds, seconds_1, [], load_before, rounds=rounds)
     try:
         probe = build_request("/cds-services/none", b"{}")
         service.wait_ready(probe, timeout=60)
@@ -311,15 +341,23 @@ def measure(
         for bodies in all_bodies:
             row = HttpRow(bodies.workload, bodies.hook, len(bodies.payloads), bodies.mean_kib)
             heavy = bodies.workload == HEAVY.name
-            duration = math.ceil(seconds * (1.4 if heavy else 1.0))
-            row.bare = load(bare, bodies, connections, duration)
-            row.service = load(service, bodies, connections, duration)
-            row.bare_1 = load(bare, bodies, 1, seconds_1)
-            row.service_1 = load(service, bodies, 1, seconds_1)
+            duration = math.ceil(seconds * (HEAVY_FACTOR if heavy else 1.0))
+            bare_runs, service_runs = [], []
+            for _ in range(rounds):
+                bare_runs.append(load(bare, bodies, connections, duration))
+                service_runs.append(load(service, bodies, connections, duration))
+            row.bare, row.service = combined(bare_runs), combined(service_runs)
+            row.round_ratios = [s.rps / b.rps if b.rps else math.nan for s, b in zip(service_runs, bare_runs)]
+            bare_runs, service_runs = [], []
+            for _ in range(1 if heavy else rounds):
+                bare_runs.append(load(bare, bodies, 1, seconds_1))
+                service_runs.append(load(service, bodies, 1, seconds_1))
+            row.bare_1, row.service_1 = combined(bare_runs), combined(service_runs)
             row.peak_mib = service.peak_rss_mib()
             run.rows.append(row)
             print(f"  {row.workload:8} {row.hook:13} {connections:2} conn  service {row.service.describe()}")
-            print(f"  {'':8} {'':13} {'':7}  bare    {row.bare.describe()}   ratio {_pct(row.ratio)}")
+            print(f"  {'':8} {'':13} {'':7}  bare    {row.bare.describe()}   ratio {_pct(row.ratio)} "
+                  f"(rounds: {', '.join(_pct(r) for r in row.round_ratios)})")
             print(f"  {'':8} {'':13} {1:2} conn  service {row.service_1.describe()}")
             print(f"  {'':8} {'':13} {'':7}  bare    {row.bare_1.describe()}   p50 {_signed(row.p50_over_bare_ms)} ms")
         for bodies in service_only:  # no bare counterpart (FHIR fallback: nothing to parse there)
@@ -329,6 +367,7 @@ def measure(
             run.rows.append(row)
             print(f"  {row.workload:8} {row.hook:13} {connections:2} conn  service {row.service.describe()}")
         run.peak_mib = service.peak_rss_mib()
+        run.load_after = load_average()
     finally:
         service.stop()
         bare.stop()
@@ -387,20 +426,23 @@ def table_markdown(run: HttpRun) -> list[str]:
     lines = [
         f"Load: {tool}, on the same machine; one uvicorn worker per server; each workload and hook rotates through "
         f"{run.rows[0].patients if run.rows else PATIENTS} distinct patients' request bodies, the same ones for both servers. "
-        f"Throughput at {run.connections} keep-alive connections for {run.seconds} s ({math.ceil(run.seconds * 1.4)} s heavy), "
-        f"latency at 1 connection for {run.seconds_1} s; each after a {WARMUP_SECONDS} s warm-up. "
+        f"Throughput at {run.connections} keep-alive connections, {run.rounds} rounds of {run.seconds} s "
+        f"({math.ceil(run.seconds * HEAVY_FACTOR)} s heavy) per server, the two servers taking turns; latency at 1 connection, "
+        f"{run.rounds} rounds of {run.seconds_1} s (heavy: 1); each run after a {WARMUP_SECONDS} s warm-up and once both servers are idle. "
+        "Req/s = answers over the rounds' total time; p50 = median of the rounds'. "
         "Service = `ldn-cds serve` as shipped (bounded-head HTTP protocol, JSON request logs at INFO); "
         "bare = `bench/bare_app.py` (parses the body, returns no cards) under uvicorn's defaults. "
-        f"1-minute load average before: {run.load_before}.",
+        f"1-minute load average before: {run.load_before}, after: {run.load_after}.",
         "",
-        f"| Workload | Hook | Patients | Body (KiB) | Req/s ({run.connections} conn) | Bare req/s | Ratio "
+        f"| Workload | Hook | Patients | Body (KiB) | Req/s ({run.connections} conn) | Bare req/s | Ratio (rounds) "
         f"| p50 / p99 at {run.connections} conn (ms) | p50 at 1 conn (ms) | Bare p50 at 1 conn (ms) | Δ p50 (ms) | Peak RSS (MiB) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in run.rows:
         lines.append(
             f"| {row.workload} | {row.hook} | {row.patients} | {row.payload_kib:.0f} "
-            f"| {_num(row.service.rps if row.service else None)} | {_num(row.bare.rps if row.bare else None)} | {_pct(row.ratio)} "
+            f"| {_num(row.service.rps if row.service else None)} | {_num(row.bare.rps if row.bare else None)} | {_pct(row.ratio)}"
+            f"{' (' + ', '.join(_pct(r) for r in row.round_ratios) + ')' if row.round_ratios else ''} "
             f"| {_ms(row.service.p50_ms if row.service else None)} / {_ms(row.service.p99_ms if row.service else None)} "
             f"| {_ms(row.service_1.p50_ms if row.service_1 else None)} | {_ms(row.bare_1.p50_ms if row.bare_1 else None)} "
             f"| {_signed(row.p50_over_bare_ms)} | {_num(row.peak_mib, 0)} |"
@@ -423,8 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=PATIENTS, help=f"distinct patients rotated (default {PATIENTS}, at least 50 for the targets)")
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
-    parser.add_argument("--seconds", type=int, default=5, help="measured seconds per throughput run (heavy: 1.4×)")
-    parser.add_argument("--seconds-1", type=int, default=4, help="measured seconds per one-connection run")
+    parser.add_argument("--seconds", type=int, default=4, help=f"measured seconds per throughput run (heavy: {HEAVY_FACTOR}×)")
+    parser.add_argument("--seconds-1", type=int, default=3, help="measured seconds per one-connection run")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"runs per server and measurement, taking turns (default {ROUNDS})")
     parser.add_argument("--python", action="store_true", help="use the Python load generator even if wrk is installed")
     parser.add_argument("--workload", choices=[TYPICAL.name, HEAVY.name], action="append", help="default: both")
     parser.add_argument("--output", type=Path, default=None, help="also write the markdown here")
@@ -435,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="ldn-wrk-"))
     try:
         run = measure(root, date.today(), patients=args.patients, connections=args.connections, seconds=args.seconds,
-                      seconds_1=args.seconds_1, sizes=sizes, force_python=args.python)
+                      seconds_1=args.seconds_1, rounds=args.rounds, sizes=sizes, force_python=args.python)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     markdown = "\n".join([f"### HTTP throughput and latency ({when})", "", f"Machine: {machine()}.", "",
