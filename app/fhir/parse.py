@@ -122,6 +122,7 @@ def _read_product(concept: Any, medication: Json | None, display: Any) -> _Produ
 _products: Memo[_Product] = Memo(_PRODUCTS_KEPT)
 _daily_uses: Memo[tuple[DailyUse | None, bool]] = Memo(_DOSINGS_KEPT)
 _dose_steps: Memo[tuple[DoseStep, ...]] = Memo(_DOSINGS_KEPT)
+_injectables: Memo[bool] = Memo(_DOSINGS_KEPT)  # naltrexone: its routes and dose form say injection
 
 
 def medication_use(
@@ -150,7 +151,8 @@ def medication_use(
     medication_reference = as_dict(resource.get("medicationReference"))
     medication = _resolve_medication(resource, as_str(medication_reference.get("reference")), medications)
     concept, display = resource.get("medicationCodeableConcept"), medication_reference.get("display")
-    product = _products.get(content_key(concept, medication, display), lambda: _read_product(concept, medication, display))
+    product_key = content_key(concept, medication, display)
+    product = _products.get(product_key, lambda: _read_product(concept, medication, display))
     drug, names = product.drug, product.names
     if drug is NOT_A_KNOWN_DRUG:
         return None
@@ -162,8 +164,17 @@ def medication_use(
     started = _start(resource, source)
     supply = _supply_facts(resource, source, dosage, started)
     strength = product.strength(medication) if wants_dose or supply.needs_strength else None
-    if drug.naltrexone is NaltrexoneProduct.unspecified and is_injectable(_form_words(dosage, medication)):
-        drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
+    steps: tuple[DoseStep, ...] = ()
+    if wants_dose:
+        dosage_key = content_key(dosage)
+        steps = _dose_steps.get(
+            None if dosage_key is None else (dosage_key, strength), lambda: dose_steps(dosage, strength)
+        )
+        if drug.naltrexone is NaltrexoneProduct.unspecified and _injectables.get(
+            None if dosage_key is None or product_key is None else (dosage_key, product_key),
+            lambda: is_injectable(_form_words(dosage, medication)),
+        ):
+            drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
 
     return MedicationUse(
         source=source,
@@ -173,11 +184,7 @@ def medication_use(
         drug=drug,
         started=started,
         supply=supply,
-        dose_steps=(
-            _dose_steps.get(_key_with(content_key(dosage), strength), lambda: dose_steps(dosage, strength))
-            if wants_dose
-            else ()
-        ),
+        dose_steps=steps,
         strength=strength,
         status_reason=_status_reason(resource) if drug.therapies else None,  # trial history only
         is_draft=is_draft,
@@ -246,10 +253,6 @@ def _product_strength(medication: Json | None, names: list[str]) -> Strength | N
             if found is not None:
                 return found
     return strength_from_names(names)
-
-
-def _key_with(key: bytes | None, *more: Any) -> tuple[Any, ...] | None:
-    return None if key is None else (key, *more)
 
 
 def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: date | None) -> SupplyFacts:

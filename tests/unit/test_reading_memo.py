@@ -19,7 +19,7 @@ _SOURCES = {source.value: source for source in MedicationSource}
 
 
 def _clear_memos() -> None:
-    for memo in (parse._products, parse._daily_uses, parse._dose_steps, parse._diagnoses):
+    for memo in (parse._products, parse._daily_uses, parse._dose_steps, parse._injectables, parse._diagnoses):
         memo.clear()
 
 
