@@ -234,11 +234,15 @@ def results_markdown(
     lines = [
         f"### Benchmark results ({when})",
         "",
-        f"Machine: {machine()}. 1-minute load average before the run: {load_before} (other work on the machine "
-        "skews absolute numbers, the ratio to the bare endpoint less).",
+        (
+            f"Machine: {machine()}. 1-minute load average before the run: {load_before} (other work on the machine "
+            "skews absolute numbers, the ratio to the bare endpoint less)."
+        ),
         "",
-        "In-process, one call at a time (no network): pipeline = record assembly, rules and cards; "
-        "request = the whole call (JSON parse, validation, pipeline, serialisation).",
+        (
+            "In-process, one call at a time (no network): pipeline = record assembly, rules and cards; "
+            "request = the whole call (JSON parse, validation, pipeline, serialisation)."
+        ),
         "",
         "| Workload | Hook | Resources | Payload (KiB) | Pipeline p50 / p99 (ms) | Request p50 / p99 (ms) |",
         "|---|---|---:|---:|---:|---:|",

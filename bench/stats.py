@@ -72,7 +72,7 @@ def wait_idle(pids: Sequence[int], *, quiet_seconds: float = 0.3, timeout: float
     while time.monotonic() < deadline:
         time.sleep(quiet_seconds)
         after = [cpu_ticks(pid) for pid in pids]
-        if all(a is None or b is None or a - b <= 1 for a, b in zip(after, before)):
+        if all(a is None or b is None or a - b <= 1 for a, b in zip(after, before, strict=True)):
             return True
         before = after
     return False

@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
@@ -50,7 +50,9 @@ from bench.workloads import HEAVY, SERVICE_FOR_HOOK, TYPICAL, Size, hook_request
 
 WRK_TOOL = "wrk"
 PYTHON_TOOL = "Python load generator (bench/loadgen.py)"
-INSTALL_HINT = "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) gives the load generator the targets are set for."
+INSTALL_HINT = (
+    "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) gives the load generator the targets are set for."
+)
 HOOKS = ("order-select", "patient-view")
 PATIENTS = 50
 CONNECTIONS = 16
@@ -182,7 +184,12 @@ def bodies_on_disk(root: Path, workload: str, hook: str, payloads: list[bytes]) 
 
 
 def run_wrk(
-    wrk: str, port: int, bodies: Bodies, connections: int, seconds: int, timeout_s: int = 30,
+    wrk: str,
+    port: int,
+    bodies: Bodies,
+    connections: int,
+    seconds: int,
+    timeout_s: int = 30,
     settle: Callable[[], object] | None = None,
 ) -> Measurement:
     """wrk with the rotating script: a warm-up run, ``settle()`` (the server works off what
@@ -190,13 +197,19 @@ def run_wrk(
 
     def once(duration: int) -> dict[str, int]:
         command = [
-            wrk, "-t1", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout_s}s", "-s", str(bodies.script),
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            f"--timeout={timeout_s}s",
+            "-s",
+            str(bodies.script),
             f"http://127.0.0.1:{port}{bodies.path}",
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + timeout_s + 30)
         for line in done.stdout.splitlines():
             if line.startswith(_MARK):
-                return json.loads(line[len(_MARK):])
+                return json.loads(line[len(_MARK) :])
         raise RuntimeError(f"wrk printed no result (exit {done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
 
     once(WARMUP_SECONDS)
@@ -218,7 +231,11 @@ def run_wrk(
 def run_python(port: int, bodies: Bodies, connections: int, seconds: int) -> Measurement:
     requests = [build_request(bodies.path, body) for body in bodies.payloads]
     load = run_load_sync(port, requests, concurrency=connections, seconds=float(seconds), warmup=float(WARMUP_SECONDS))
-    errors = {"status": sum(n for s, n in load.statuses.items() if s != 200)} if len(load.statuses) > 1 or 200 not in load.statuses else {}
+    errors = (
+        {"status": sum(n for s, n in load.statuses.items() if s != 200)}
+        if len(load.statuses) > 1 or 200 not in load.statuses
+        else {}
+    )
     if load.errors:
         errors["read"] = load.errors
     return Measurement(
@@ -347,7 +364,9 @@ def measure(
                 bare_runs.append(load(bare, bodies, connections, duration))
                 service_runs.append(load(service, bodies, connections, duration))
             row.bare, row.service = combined(bare_runs), combined(service_runs)
-            row.round_ratios = [s.rps / b.rps if b.rps else math.nan for s, b in zip(service_runs, bare_runs)]
+            row.round_ratios = [
+                s.rps / b.rps if b.rps else math.nan for s, b in zip(service_runs, bare_runs, strict=True)
+            ]
             bare_runs, service_runs = [], []
             for _ in range(1 if heavy else rounds):
                 bare_runs.append(load(bare, bodies, 1, seconds_1))
@@ -356,8 +375,10 @@ def measure(
             row.peak_mib = service.peak_rss_mib()
             run.rows.append(row)
             print(f"  {row.workload:8} {row.hook:13} {connections:2} conn  service {row.service.describe()}")
-            print(f"  {'':8} {'':13} {'':7}  bare    {row.bare.describe()}   ratio {_pct(row.ratio)} "
-                  f"(rounds: {', '.join(_pct(r) for r in row.round_ratios)})")
+            print(
+                f"  {'':8} {'':13} {'':7}  bare    {row.bare.describe()}   ratio {_pct(row.ratio)} "
+                f"(rounds: {', '.join(_pct(r) for r in row.round_ratios)})"
+            )
             print(f"  {'':8} {'':13} {1:2} conn  service {row.service_1.describe()}")
             print(f"  {'':8} {'':13} {'':7}  bare    {row.bare_1.describe()}   p50 {_signed(row.p50_over_bare_ms)} ms")
         for bodies in service_only:  # no bare counterpart (FHIR fallback: nothing to parse there)
@@ -405,14 +426,28 @@ def targets(run: HttpRun) -> list[tuple[str, str, bool | None]]:
         if need is not None:
             measured = f"{_pct(row.ratio)} ({_num(row.service.rps if row.service else None)} / {_num(row.bare.rps if row.bare else None)} req/s)"
             ok = None if row.ratio is None or _invalid(row) else row.ratio >= need
-            out.append((f"{row.workload} {row.hook}: throughput at {run.connections} connections ≥ {need:.2f}× bare{suffix}", measured, ok))
+            out.append(
+                (
+                    f"{row.workload} {row.hook}: throughput at {run.connections} connections ≥ {need:.2f}× bare{suffix}",
+                    measured,
+                    ok,
+                )
+            )
     for row in run.rows:
         if row.workload == TYPICAL.name:
             over = row.p50_over_bare_ms
-            measured = (f"{_ms(row.service_1.p50_ms if row.service_1 else None)} ms vs {_ms(row.bare_1.p50_ms if row.bare_1 else None)} ms "
-                        f"({_signed(over)} ms)")
+            measured = (
+                f"{_ms(row.service_1.p50_ms if row.service_1 else None)} ms vs {_ms(row.bare_1.p50_ms if row.bare_1 else None)} ms "
+                f"({_signed(over)} ms)"
+            )
             ok = None if over is None or math.isnan(over) or _invalid(row) else over <= LATENCY_MARGIN_MS
-            out.append((f"{row.workload} {row.hook}: p50 at 1 connection ≤ bare p50 + {LATENCY_MARGIN_MS:g} ms{suffix}", measured, ok))
+            out.append(
+                (
+                    f"{row.workload} {row.hook}: p50 at 1 connection ≤ bare p50 + {LATENCY_MARGIN_MS:g} ms{suffix}",
+                    measured,
+                    ok,
+                )
+            )
     return out
 
 
@@ -424,18 +459,23 @@ def _invalid(row: HttpRow) -> bool:
 def table_markdown(run: HttpRun) -> list[str]:
     tool = "wrk (one thread)" if run.tool == WRK_TOOL else run.tool
     lines = [
-        f"Load: {tool}, on the same machine; one uvicorn worker per server; each workload and hook rotates through "
-        f"{run.rows[0].patients if run.rows else PATIENTS} distinct patients' request bodies, the same ones for both servers. "
-        f"Throughput at {run.connections} keep-alive connections, {run.rounds} rounds of {run.seconds} s "
-        f"({math.ceil(run.seconds * HEAVY_FACTOR)} s heavy) per server, the two servers taking turns; latency at 1 connection, "
-        f"{run.rounds} rounds of {run.seconds_1} s (heavy: 1); each run after a {WARMUP_SECONDS} s warm-up and once both servers are idle. "
-        "Req/s = answers over the rounds' total time; p50 = median of the rounds'. "
-        "Service = `ldn-cds serve` as shipped (bounded-head HTTP protocol, JSON request logs at INFO); "
-        "bare = `bench/bare_app.py` (parses the body, returns no cards) under uvicorn's defaults. "
-        f"1-minute load average before: {run.load_before}, after: {run.load_after}.",
+        (
+            f"Load: {tool}, on the same machine; one uvicorn worker per server; each workload and hook rotates through "
+            f"{run.rows[0].patients if run.rows else PATIENTS} distinct patients' request bodies, the same ones for both "
+            f"servers. Throughput at {run.connections} keep-alive connections, {run.rounds} rounds of {run.seconds} s "
+            f"({math.ceil(run.seconds * HEAVY_FACTOR)} s heavy) per server, the two servers taking turns; latency at 1 "
+            f"connection, {run.rounds} rounds of {run.seconds_1} s (heavy: 1); each run after a {WARMUP_SECONDS} s "
+            "warm-up and once both servers are idle. Req/s = answers over the rounds' total time; p50 = median of the "
+            "rounds'. Service = `ldn-cds serve` as shipped (bounded-head HTTP protocol, JSON request logs at INFO); "
+            "bare = `bench/bare_app.py` (parses the body, returns no cards) under uvicorn's defaults. "
+            f"1-minute load average before: {run.load_before}, after: {run.load_after}."
+        ),
         "",
-        f"| Workload | Hook | Patients | Body (KiB) | Req/s ({run.connections} conn) | Bare req/s | Ratio (rounds) "
-        f"| p50 / p99 at {run.connections} conn (ms) | p50 at 1 conn (ms) | Bare p50 at 1 conn (ms) | Δ p50 (ms) | Peak RSS (MiB) |",
+        (
+            f"| Workload | Hook | Patients | Body (KiB) | Req/s ({run.connections} conn) | Bare req/s | Ratio (rounds) "
+            f"| p50 / p99 at {run.connections} conn (ms) | p50 at 1 conn (ms) | Bare p50 at 1 conn (ms) | Δ p50 (ms) "
+            "| Peak RSS (MiB) |"
+        ),
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in run.rows:
@@ -450,7 +490,7 @@ def table_markdown(run: HttpRun) -> list[str]:
     failures = [f"{r.workload} {r.hook}" for r in run.rows if _invalid(r)]
     if failures:
         lines += ["", "Failed requests (non-2xx, timeouts or socket errors) in: " + ", ".join(failures) + "."]
-    lines += [f"", *(f"Note: {n}" for n in run.notes)] if run.notes else []
+    lines += ["", *(f"Note: {n}" for n in run.notes)] if run.notes else []
     return lines
 
 
@@ -463,26 +503,56 @@ def targets_markdown(rows: list[tuple[str, str, bool | None]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--patients", type=int, default=PATIENTS, help=f"distinct patients rotated (default {PATIENTS}, at least 50 for the targets)")
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=PATIENTS,
+        help=f"distinct patients rotated (default {PATIENTS}, at least 50 for the targets)",
+    )
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
-    parser.add_argument("--seconds", type=int, default=4, help=f"measured seconds per throughput run (heavy: {HEAVY_FACTOR}×)")
+    parser.add_argument(
+        "--seconds", type=int, default=4, help=f"measured seconds per throughput run (heavy: {HEAVY_FACTOR}×)"
+    )
     parser.add_argument("--seconds-1", type=int, default=3, help="measured seconds per one-connection run")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"runs per server and measurement, taking turns (default {ROUNDS})")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help=f"runs per server and measurement, taking turns (default {ROUNDS})"
+    )
     parser.add_argument("--python", action="store_true", help="use the Python load generator even if wrk is installed")
     parser.add_argument("--workload", choices=[TYPICAL.name, HEAVY.name], action="append", help="default: both")
     parser.add_argument("--output", type=Path, default=None, help="also write the markdown here")
     args = parser.parse_args(argv)
     sizes = [s for s in (TYPICAL, HEAVY) if not args.workload or s.name in args.workload]
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"# LDN CDS HTTP bench — {when}\n# {machine()}\n")
     root = Path(tempfile.mkdtemp(prefix="ldn-wrk-"))
     try:
-        run = measure(root, date.today(), patients=args.patients, connections=args.connections, seconds=args.seconds,
-                      seconds_1=args.seconds_1, rounds=args.rounds, sizes=sizes, force_python=args.python)
+        run = measure(
+            root,
+            date.today(),
+            patients=args.patients,
+            connections=args.connections,
+            seconds=args.seconds,
+            seconds_1=args.seconds_1,
+            rounds=args.rounds,
+            sizes=sizes,
+            force_python=args.python,
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    markdown = "\n".join([f"### HTTP throughput and latency ({when})", "", f"Machine: {machine()}.", "",
-                          *table_markdown(run), "", *targets_markdown(targets(run))]) + "\n"
+    markdown = (
+        "\n".join(
+            [
+                f"### HTTP throughput and latency ({when})",
+                "",
+                f"Machine: {machine()}.",
+                "",
+                *table_markdown(run),
+                "",
+                *targets_markdown(targets(run)),
+            ]
+        )
+        + "\n"
+    )
     print("\n" + markdown)
     if args.output:
         args.output.write_text(markdown)

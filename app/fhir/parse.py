@@ -91,7 +91,7 @@ class _Product:
     way; the strength is read the first time a record needs it (from the same content).
     """
 
-    __slots__ = ("names", "drug", "_strength")
+    __slots__ = ("_strength", "drug", "names")
 
     def __init__(self, names: tuple[str, ...], drug: DrugProfile):
         self.names = names

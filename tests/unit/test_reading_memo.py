@@ -71,16 +71,36 @@ def test_every_fixture_record_reads_the_same_with_and_without_memoised_readings(
 def test_the_same_drug_written_alike_in_two_records_is_read_once() -> None:
     _clear_memos()
     first = medication_use(medication_request(OXYCODONE_5MG, id="a"), MedicationSource.request, {})
-    second = medication_use(medication_dispense(OXYCODONE_5MG, handed_over="2026-11-01", days_supply=7, id="b"), MedicationSource.dispense, {})
+    second = medication_use(
+        medication_dispense(OXYCODONE_5MG, handed_over="2026-11-01", days_supply=7, id="b"),
+        MedicationSource.dispense,
+        {},
+    )
     assert first is not None and second is not None
     assert first.drug is second.drug and len(parse._products) == 1
 
 
 def test_a_stated_supply_in_days_leaves_dosing_unread_and_without_it_dosing_is_read() -> None:
-    dosing = [{"timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
-               "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}]}]
-    with_days = medication_dispense(OXYCODONE_5MG, handed_over="2026-11-01", days_supply=7, quantity={"value": 28, "unit": "tablet"}, dosageInstruction=dosing)
-    without = medication_dispense(OXYCODONE_5MG, handed_over="2026-11-01", days_supply=None, quantity={"value": 28, "unit": "tablet"}, dosageInstruction=dosing)
+    dosing = [
+        {
+            "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+            "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+        }
+    ]
+    with_days = medication_dispense(
+        OXYCODONE_5MG,
+        handed_over="2026-11-01",
+        days_supply=7,
+        quantity={"value": 28, "unit": "tablet"},
+        dosageInstruction=dosing,
+    )
+    without = medication_dispense(
+        OXYCODONE_5MG,
+        handed_over="2026-11-01",
+        days_supply=None,
+        quantity={"value": 28, "unit": "tablet"},
+        dosageInstruction=dosing,
+    )
     read_with = medication_use(with_days, MedicationSource.dispense, {})
     read_without = medication_use(without, MedicationSource.dispense, {})
     assert read_with is not None and read_without is not None
