@@ -78,14 +78,14 @@ def hot_spots(root: Any) -> tuple[list[HotSpot], float]:
     return spots, root.time
 
 
-async def _profile(app: Any, path: str, body: bytes, iterations: int, interval: float) -> Profiler:
+async def _profile(app: Any, path: str, bodies: list[bytes], iterations: int, interval: float) -> Profiler:
     async with AsgiDriver(app) as driver:
-        for _ in range(3):
+        for body in bodies:
             await driver.post(path, body)
         profiler = Profiler(interval=interval, async_mode="disabled")
         profiler.start()
-        for _ in range(iterations):
-            status, _ = await driver.post(path, body)
+        for n in range(iterations):
+            status, _ = await driver.post(path, bodies[n % len(bodies)])
             if status != 200:
                 raise RuntimeError(f"profiled request answered {status}")
         profiler.stop()
@@ -93,11 +93,13 @@ async def _profile(app: Any, path: str, body: bytes, iterations: int, interval: 
 
 
 def profile_requests(
-    app: Any, size: Size, hook: str, today: date, iterations: int, interval: float = 0.0002
+    app: Any, size: Size, hook: str, today: date, iterations: int, interval: float = 0.0002, patients: int = 10
 ) -> Profiler:
-    body = orjson.dumps(hook_request(size, hook, today))
+    """``iterations`` calls in-process, rotating through ``patients`` distinct bench patients
+    (as the HTTP bench does), after one warm-up call each."""
+    bodies = [orjson.dumps(hook_request(size, hook, today, variant=n)) for n in range(1, patients + 1)]
     path = f"/cds-services/{SERVICE_FOR_HOOK[hook]}"
-    return asyncio.run(_profile(app, path, body, iterations, interval))
+    return asyncio.run(_profile(app, path, bodies, iterations, interval))
 
 
 def summary_lines(profiler: Profiler, limit: int = 10) -> list[str]:

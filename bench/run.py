@@ -1,6 +1,6 @@
 """``make bench``: latency, throughput and memory of the CDS services, with targets.
 
-What runs, in order (about 3 minutes on 2 cores):
+What runs, in order (about 4 minutes on 2 cores):
 
 1. In-process (no network): each workload posted straight into the ASGI app, one at a
    time. "pipeline" is record assembly -> rules -> cards; "request" adds JSON parsing,
@@ -8,10 +8,12 @@ What runs, in order (about 3 minutes on 2 cores):
 2. FHIR fallback: the same typical patient without prefetch, read from a loopback FHIR
    server (``bench.fhir_backend``) that adds 100 ms to every query. Compared with the
    slowest single query, timed directly against the same server.
-3. HTTP under load: a real ``uvicorn`` process (one worker) per app, loaded by 16
-   keep-alive connections for a fixed time; the bare FastAPI endpoint
-   (``bench.bare_app``) gets the same payloads and is the yardstick for throughput.
-   Peak memory is the worker's VmHWM from ``/proc``.
+3. HTTP (``bench.wrk``): the service as shipped (``ldn-cds serve``, one worker) and the
+   bare FastAPI endpoint (``bench.bare_app``, the yardstick) each get the same 50 distinct
+   patients' requests in turn from wrk: throughput at 16 keep-alive connections, latency
+   at one. Without wrk, the bench says how to install it and falls back to the Python
+   load generator (``bench.loadgen``), naming it in the report. Peak memory is the
+   worker's VmHWM from ``/proc``.
 4. Profile: pyinstrument over in-process requests; the project functions that take
    the most time.
 
@@ -31,15 +33,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from bench import wrk
 from bench.asgi import AsgiDriver
-from bench.loadgen import LoadResult, build_request, run_load
-from bench.servers import ServerProcess, free_port, start_module, start_uvicorn
+from bench.servers import ServerProcess, free_port, start_module
 from bench.stats import load_average, machine, percentile
 from bench.workloads import (
     HEAVY,
@@ -56,11 +59,10 @@ RESULTS_FILE = Path(__file__).resolve().parent / "results.md"
 HOOKS = ("order-select", "patient-view")
 FHIR_DELAY_MS = 100.0
 
-# Targets (DESIGN.md §4 and the performance issue).
+# Targets (DESIGN.md §4 and the performance issues; the HTTP ones are in bench.wrk).
 TYPICAL_P50_MS = 5.0
 TYPICAL_P99_MS = 20.0
 HEAVY_P50_MS = 50.0
-THROUGHPUT_RATIO = 0.50
 FALLBACK_RATIO = 1.3
 WORKER_MEMORY_MIB = 200.0
 
@@ -81,15 +83,6 @@ class Row:
     payload_kib: float
     pipeline: Timings | None = None
     request: Timings | None = None
-    http: LoadResult | None = None
-    bare: LoadResult | None = None
-    peak_mib: float | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        if self.http is None or self.bare is None or not self.bare.rps:
-            return None
-        return self.http.rps / self.bare.rps
 
 
 @dataclass
@@ -130,7 +123,7 @@ async def _time_calls(call: Callable[[], Any], *, iterations: int, max_seconds: 
     return timings
 
 
-def _pipeline_call(app: Any, service_id: str, body: bytes) -> Callable[[], Any] | None:
+def _pipeline_call(app: Any, service_id: str, body: bytes) -> Callable[[], Any]:
     """Record assembly -> rules -> cards -> card identity alone, through the app's own objects."""
     from app.api.hook_context import hook_data
     from app.cds.models import HookRequest
@@ -164,11 +157,11 @@ async def _in_process(app: Any, rows: list[Row], bodies: dict[tuple[str, str], b
                 await driver.post(path, body)
 
             row.request = await _time_calls(request, iterations=iterations, max_seconds=max_seconds)
-            if (pipeline := _pipeline_call(app, SERVICE_FOR_HOOK[row.hook], body)) is not None:
-                row.pipeline = await _time_calls(pipeline, iterations=iterations, max_seconds=max_seconds)
+            pipeline = _pipeline_call(app, SERVICE_FOR_HOOK[row.hook], body)
+            row.pipeline = await _time_calls(pipeline, iterations=iterations, max_seconds=max_seconds)
             print(
                 f"  {size_name:8} {row.hook:13} request p50 {row.request.p(50):7.2f} ms  p99 {row.request.p(99):7.2f} ms"
-                + (f"   pipeline p50 {row.pipeline.p(50):7.2f} ms" if row.pipeline else "")
+                + (f"   pipeline p50 {row.pipeline.p(50):7.2f} ms" if row.pipeline is not None else "")
             )
 
 
@@ -224,29 +217,15 @@ async def _fallback_in_process(app: Any, bodies: dict[str, bytes], result: Fallb
                 await driver.post(path, body)
                 for name, start, end in sorted(trips, key=lambda t: t[1]):
                     result.round_trips.append(f"{name}: {1000 * (start - began):.0f}-{1000 * (end - began):.0f} ms")
-
-            async def request(path: str = path, body: bytes = body) -> None:
-                await driver.post(path, body)
-
-            result.request[hook] = await _time_calls(request, iterations=6 if quick else 20, max_seconds=8.0, warmup=1)
+            result.request[hook] = await _time_calls(
+                partial(driver.post, path, body),
+                iterations=6 if quick else 20,
+                max_seconds=8.0,
+                warmup=1,
+            )
             print(
                 f"  fallback {hook:13} request p50 {result.request[hook].p(50):7.1f} ms  p99 {result.request[hook].p(99):7.1f} ms"
             )
-
-
-# ---------------------------------------------------------------- HTTP
-
-
-def _load(server: ServerProcess, body: bytes, hook: str, seconds: float, concurrency: int) -> LoadResult:
-    request = build_request(f"/cds-services/{SERVICE_FOR_HOOK[hook]}", body)
-    return asyncio.run(run_load(server.port, request, concurrency=concurrency, seconds=seconds, warmup=1.0))
-
-
-def _describe(result: LoadResult) -> str:
-    others = {s: n for s, n in result.statuses.items() if s != 200}
-    extra = f"  non-200: {others}" if others else ""
-    extra += f"  errors: {result.errors}" if result.errors else ""
-    return f"{result.rps:7.1f} req/s  p50 {result.p(50):7.1f} ms  p99 {result.p(99):7.1f} ms{extra}"
 
 
 # ---------------------------------------------------------------- report
@@ -260,18 +239,13 @@ def _pair(t: Timings | None, digits: int = 1) -> str:
     return "n/a" if t is None else f"{_fmt(t.p(50), digits)} / {_fmt(t.p(99), digits)}"
 
 
-def _http_pair(r: LoadResult | None) -> str:
-    return "n/a" if r is None else f"{_fmt(r.p(50))} / {_fmt(r.p(99))}"
-
-
 def results_markdown(
     rows: list[Row],
     fallback_rows: list[Row],
     fallback: Fallback,
     targets: list[tuple[str, str, bool | None]],
     hot_spots: list[str],
-    concurrency: int,
-    seconds: float,
+    http: wrk.HttpRun | None,
     when: str,
     load_before: str = "n/a",
 ) -> str:
@@ -279,28 +253,22 @@ def results_markdown(
         f"### Benchmark results ({when})",
         "",
         (
-            f"Machine: {machine()}. One uvicorn worker; load from {concurrency} keep-alive connections "
-            f"(asyncio client on the same machine, {seconds:.0f} s per row after 1 s warm-up). "
-            "Pipeline = record assembly, rules and cards; request = the whole in-process call "
-            "(JSON parse, validation, pipeline, serialisation), one at a time. Bare = FastAPI endpoint that only "
-            'parses the same payload and returns `{"cards": []}`. Peak RSS = the worker\'s VmHWM after the row '
-            "(cumulative over the run). "
-            f"1-minute load average before the run: {load_before} (other work on the machine skews absolute "
-            "numbers, the ratio to the bare endpoint much less)."
+            f"Machine: {machine()}. 1-minute load average before the run: {load_before} (other work on the machine "
+            "skews absolute numbers, the ratio to the bare endpoint less)."
         ),
         "",
         (
-            "| Workload | Hook | Resources | Payload (KiB) | Pipeline p50 / p99 (ms) | Request p50 / p99 (ms) "
-            "| HTTP p50 / p99 (ms) | Req/s | Bare req/s | Ratio | Peak RSS (MiB) |"
+            "In-process, one call at a time (no network): pipeline = record assembly, rules and cards; "
+            "request = the whole call (JSON parse, validation, pipeline, serialisation)."
         ),
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "",
+        "| Workload | Hook | Resources | Payload (KiB) | Pipeline p50 / p99 (ms) | Request p50 / p99 (ms) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for row in [*rows, *fallback_rows]:
         lines.append(
-            f"| {row.workload} | {row.hook} | {row.resources} | {row.payload_kib:.{0 if row.payload_kib >= 10 else 1}f} | {_pair(row.pipeline, 2)} "
-            f"| {_pair(row.request, 2)} | {_http_pair(row.http)} | {_fmt(row.http.rps if row.http else None)} "
-            f"| {_fmt(row.bare.rps if row.bare else None)} | {_fmt(row.ratio * 100 if row.ratio is not None else None, 0)}"
-            f"{'%' if row.ratio is not None else ''} | {_fmt(row.peak_mib, 0)} |"
+            f"| {row.workload} | {row.hook} | {row.resources} | {row.payload_kib:.{0 if row.payload_kib >= 10 else 1}f} "
+            f"| {_pair(row.pipeline, 2)} | {_pair(row.request, 2)} |"
         )
     lines += [
         "",
@@ -314,9 +282,11 @@ def results_markdown(
         lines.append(
             "Service's own FHIR round trips for one order-select call: " + "; ".join(fallback.round_trips) + "."
         )
+    if http is not None:
+        lines += ["", "HTTP:", "", *wrk.table_markdown(http)]
     lines += ["", "| Target | Measured | Met |", "|---|---|---|"]
     for name, measured, met in targets:
-        lines.append(f"| {name} | {measured} | {'yes' if met else ('no' if met is not None else 'n/a')} |")
+        lines.append(f"| {name} | {measured} | {'met' if met else ('not met' if met is not None else 'n/a')} |")
     if hot_spots:
         lines += [
             "",
@@ -329,7 +299,7 @@ def results_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _targets(rows: list[Row], fallback: Fallback, peak_mib: float | None) -> list[tuple[str, str, bool | None]]:
+def _targets(rows: list[Row], fallback: Fallback, http: wrk.HttpRun | None) -> list[tuple[str, str, bool | None]]:
     out: list[tuple[str, str, bool | None]] = []
 
     def find(workload: str, hook: str) -> Row | None:
@@ -341,17 +311,8 @@ def _targets(rows: list[Row], fallback: Fallback, peak_mib: float | None) -> lis
             p50, p99 = row.request.p(50), row.request.p(99)
             out.append((f"typical {hook}: server p50 ≤ {TYPICAL_P50_MS:g} ms", f"{p50:.2f} ms", p50 <= TYPICAL_P50_MS))
             out.append((f"typical {hook}: server p99 ≤ {TYPICAL_P99_MS:g} ms", f"{p99:.2f} ms", p99 <= TYPICAL_P99_MS))
-    for workload in (TYPICAL.name, HEAVY.name):
-        for hook in HOOKS:
-            row = find(workload, hook)
-            if row and row.ratio is not None:
-                out.append(
-                    (
-                        f"{workload} {hook}: throughput ≥ {THROUGHPUT_RATIO:.0%} of bare",
-                        f"{row.ratio:.0%}",
-                        row.ratio >= THROUGHPUT_RATIO,
-                    )
-                )
+    if http is not None:
+        out += wrk.targets(http)
     for hook in HOOKS:
         row = find(HEAVY.name, hook)
         if row and row.request:
@@ -367,6 +328,7 @@ def _targets(rows: list[Row], fallback: Fallback, peak_mib: float | None) -> lis
                     ratio <= FALLBACK_RATIO,
                 )
             )
+    peak_mib = http.peak_mib if http is not None else None
     out.append(
         (
             f"one worker's peak memory under load ≤ {WORKER_MEMORY_MIB:g} MiB",
@@ -382,14 +344,27 @@ def _targets(rows: list[Row], fallback: Fallback, peak_mib: float | None) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per HTTP row (default 6)")
-    parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections (default 16)")
+    parser.add_argument(
+        "--seconds", type=int, default=4, help="measured seconds per HTTP throughput run (default 4; heavy 1.5×)"
+    )
+    parser.add_argument("--seconds-1", type=int, default=3, help="measured seconds per one-connection run (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=wrk.ROUNDS, help="HTTP runs per server and measurement, taking turns (default 2)"
+    )
+    parser.add_argument("--concurrency", type=int, default=wrk.CONNECTIONS, help="keep-alive connections (default 16)")
+    parser.add_argument(
+        "--patients", type=int, default=wrk.PATIENTS, help="distinct patients rotated over HTTP (default 50)"
+    )
+    parser.add_argument(
+        "--python-loadgen", action="store_true", help="HTTP load from the Python generator even if wrk is installed"
+    )
     parser.add_argument("--quick", action="store_true", help="short runs, to check the harness (numbers are rough)")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-http", action="store_true", help="in-process and fallback only")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE)
     args = parser.parse_args(argv)
-    seconds = 2.0 if args.quick else args.seconds
+    seconds = 2 if args.quick else args.seconds
+    seconds_1 = 2 if args.quick else args.seconds_1
     today = date.today()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
@@ -413,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     fallback = Fallback()
     fallback_rows: list[Row] = []
     hot_spots: list[str] = []
-    peak_mib: float | None = None
+    http: wrk.HttpRun | None = None
     try:
         print("\n## In-process")
         asyncio.run(_in_process(_create_app(tmp, today), rows, bodies, args.quick))
@@ -463,29 +438,24 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         if not args.no_http:
-            print(f"\n## HTTP, {args.concurrency} connections, {seconds:.0f} s per row")
-            env = {"CDS_ENV": "development", "CDS_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}  # logs as shipped
-            ours = start_uvicorn("service", "app.main:create_app", tmp, env=env)
-            bare = start_uvicorn("bare", "bench.bare_app:create_app", tmp)
-            servers += [ours, bare]
-            probe = build_request("/cds-services/none", b"{}")
-            ours.wait_ready(probe)
-            bare.wait_ready(probe)
-            print(f"  idle RSS: service {_fmt(ours.rss_mib(), 0)} MiB, bare {_fmt(bare.rss_mib(), 0)} MiB")
-            for row in rows:
-                body = bodies[(row.workload, row.hook)]
-                row_seconds = seconds * (1.5 if row.workload == HEAVY.name else 1.0)
-                row.bare = _load(bare, body, row.hook, row_seconds, args.concurrency)
-                row.http = _load(ours, body, row.hook, row_seconds, args.concurrency)
-                row.peak_mib = ours.peak_rss_mib()
-                print(f"  {row.workload:8} {row.hook:13} service {_describe(row.http)}")
-                print(f"  {'':8} {'':13} bare    {_describe(row.bare)}   ratio {_fmt((row.ratio or 0) * 100, 0)}%")
-            for row in fallback_rows:
-                row.http = _load(ours, fallback_bodies[row.hook], row.hook, seconds, args.concurrency)
-                row.peak_mib = ours.peak_rss_mib()
-                print(f"  fallback {row.hook:13} service {_describe(row.http)}")
-            peak_mib = ours.peak_rss_mib()
-            print(f"  peak RSS (VmHWM): service {_fmt(peak_mib, 0)} MiB, bare {_fmt(bare.peak_rss_mib(), 0)} MiB")
+            print(f"\n## HTTP, {args.patients} patients rotated, {args.concurrency} connections and 1")
+            # The fallback row needs the loopback FHIR server, which serves the one bench patient.
+            fallback_http = [
+                wrk.bodies_on_disk(tmp / "http", f"{TYPICAL.name} via FHIR fallback", hook, [fallback_bodies[hook]])
+                for hook in HOOKS
+            ]
+            http = wrk.measure(
+                tmp / "http",
+                today,
+                patients=args.patients,
+                connections=args.concurrency,
+                seconds=seconds,
+                seconds_1=seconds_1,
+                rounds=1 if args.quick else args.rounds,
+                force_python=args.python_loadgen,
+                service_only=fallback_http,
+            )
+            print(f"  peak RSS (VmHWM): service {_fmt(http.peak_mib, 0)} MiB")
     finally:
         for server in servers:
             server.stop()
@@ -496,23 +466,27 @@ def main(argv: list[str] | None = None) -> int:
         print("\n## Profile")
         for size, iterations in ((TYPICAL, 100), (HEAVY, 10)):
             profiler = profile_requests(
-                _create_app(tmp, today), size, "order-select", today, iterations // (4 if args.quick else 1)
+                _create_app(tmp, today),
+                size,
+                "order-select",
+                today,
+                iterations // (4 if args.quick else 1),
+                patients=10 if size is TYPICAL else 3,
             )
             lines = summary_lines(profiler, limit=10)
-            hot_spots += [f"{size.name} order-select, {iterations} requests:", *lines, ""]
+            hot_spots += [f"{size.name} order-select, {iterations} requests (patients rotated):", *lines, ""]
             print(f"  {size.name} order-select:")
             print("\n".join("    " + line for line in lines))
     shutil.rmtree(tmp, ignore_errors=True)
 
-    targets = _targets(rows, fallback, peak_mib)
+    targets = _targets(rows, fallback, http)
     markdown = results_markdown(
         rows,
         fallback_rows,
         fallback,
         targets,
         hot_spots[:-1] if hot_spots else [],
-        args.concurrency,
-        seconds,
+        http,
         when,
         load_at_start,
     )

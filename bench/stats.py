@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,3 +50,29 @@ def load_average() -> str:
         return Path("/proc/loadavg").read_text().split()[0]
     except (OSError, IndexError):
         return "n/a"
+
+
+def cpu_ticks(pid: int) -> int | None:
+    """User + system CPU time of a process so far, in clock ticks (``/proc/<pid>/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def wait_idle(pids: Sequence[int], *, quiet_seconds: float = 0.3, timeout: float = 60.0) -> bool:
+    """Until none of ``pids`` uses CPU for ``quiet_seconds`` (at most one clock tick each).
+
+    A load generator that stops leaves requests in progress on the server; the next
+    measurement must not start while the server is still working them off.
+    """
+    deadline = time.monotonic() + timeout
+    before = [cpu_ticks(pid) for pid in pids]
+    while time.monotonic() < deadline:
+        time.sleep(quiet_seconds)
+        after = [cpu_ticks(pid) for pid in pids]
+        if all(a is None or b is None or a - b <= 1 for a, b in zip(after, before, strict=True)):
+            return True
+        before = after
+    return False

@@ -6,6 +6,11 @@ patient, with unique ids, the bench patient's references, older dates and
 finished statuses, until it reaches the target counts. The result is
 deterministic: the same ``today`` gives the same resources, so the in-process
 run, the HTTP run and the loopback FHIR server all see one patient.
+
+Throughput runs rotate through many patients (``variant`` 1, 2, …): each has its
+own patient id, resource ids and hook instance, and starts its replicated history
+at a different fixture resource, so no two request bodies are alike and no answer
+could be reused by request content. ``variant`` 0 is the one patient above.
 """
 
 from __future__ import annotations
@@ -51,8 +56,8 @@ _FINISHED_STATUS = {
 }
 
 
-def patient_id_for(size: Size) -> str:
-    return f"bench-{size.name}"
+def patient_id_for(size: Size, variant: int = 0) -> str:
+    return f"bench-{size.name}" if variant == 0 else f"bench-{size.name}-{variant}"
 
 
 def _repoint(value: Any, old: str, new: str) -> Any:
@@ -89,14 +94,17 @@ def _pool(today: date) -> dict[str, tuple[Json, ...]]:
 
 
 @cache
-def _patient_json(size: Size, today: date) -> str:
+def _patient_json(size: Size, today: date, variant: int = 0) -> str:
     base = patient_resources(BASE_PATIENT, today)
     old_id = next(r["id"] for r in base if r["resourceType"] == "Patient")
-    new_id = patient_id_for(size)
+    new_id = patient_id_for(size, variant)
+    suffix = f"-p{variant}" if variant else ""
     resources = [_repoint(copy.deepcopy(r), old_id, new_id) for r in base if r["resourceType"] != "Medication"]
     for resource in resources:
         if resource["resourceType"] == "Patient":
             resource["id"] = new_id
+        else:
+            resource["id"] = f"{resource['id']}{suffix}"
 
     pool = _pool(today)
     targets = {
@@ -109,10 +117,10 @@ def _patient_json(size: Size, today: date) -> str:
         have = sum(1 for r in resources if r["resourceType"] == resource_type)
         candidates = pool[resource_type]
         for n in range(target - have):
-            source = candidates[n % len(candidates)]
+            source = candidates[(n + variant) % len(candidates)]
             # Older each round: 60 days and more back, so no dispense is still current.
             replica = shift_dates(source, -60 - 7 * n)
-            replica["id"] = f"{source['id']}-r{n}"
+            replica["id"] = f"{source['id']}-r{n}{suffix}"
             subject = _subject_id(source)
             if subject:
                 _repoint(replica, subject, new_id)
@@ -124,9 +132,9 @@ def _patient_json(size: Size, today: date) -> str:
     return json.dumps(resources)
 
 
-def patient_workload(size: Size, today: date) -> list[Json]:
+def patient_workload(size: Size, today: date, variant: int = 0) -> list[Json]:
     """The bench patient's resources: Patient, history of ``size``, and the Medications it references."""
-    return json.loads(_patient_json(size, today))
+    return json.loads(_patient_json(size, today, variant))
 
 
 def count_by_type(resources: list[Json]) -> dict[str, int]:
@@ -143,18 +151,22 @@ def hook_request(
     *,
     with_prefetch: bool = True,
     fhir_server: str | None = None,
+    variant: int = 0,
 ) -> Json:
     """A CDS Hooks request for the bench patient: ``order-select`` of LDN 4.5 mg, or ``patient-view``."""
-    resources = patient_workload(size, today)
-    patient_id = patient_id_for(size)
+    resources = patient_workload(size, today, variant)
+    patient_id = patient_id_for(size, variant)
     context: Json = {"userId": PRACTITIONER, "patientId": patient_id}
     if hook == "order-select":
         order = draft_order(LDN_ORDER, patient_id, today)
+        if variant:
+            order["id"] = f"{order['id']}-p{variant}"
         context["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": order}]}
         context["selections"] = [f"MedicationRequest/{order['id']}"]
+    instance = f"ldn-cds:bench:{size.name}:{hook}" + (f":{variant}" if variant else "")
     request: Json = {
         "hook": hook,
-        "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ldn-cds:bench:{size.name}:{hook}")),
+        "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, instance)),
         "context": context,
     }
     if fhir_server:

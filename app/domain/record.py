@@ -13,7 +13,7 @@ from enum import StrEnum
 from app.knowledge.conditions import ConditionKind
 from app.knowledge.medications import DrugProfile
 from app.knowledge.strength import Strength
-from app.knowledge.units import SOLID_UNITS, Amount
+from app.knowledge.units import SOLID_UNITS, Amount, same_unit
 
 
 class MedicationSource(StrEnum):
@@ -41,7 +41,9 @@ class SupplyFacts:
     """What a record states about when the drug was (or can be) taken, read as written.
 
     No judgement here: ``app/rules/last_use.py`` turns these facts into the last
-    day the drug could have been taken.
+    day the drug could have been taken. Only what it reads is read: when a supply is
+    stated in days (``supply_days``), that is the supply, and ``quantity``, ``daily``
+    and ``free_text_dosing`` are left empty.
     """
 
     start: date | None = None  # authoredOn / effective start / whenHandedOver / administered
@@ -49,11 +51,24 @@ class SupplyFacts:
     stated_end: date | None = None  # effectivePeriod.end, effectiveDateTime (a stated last day)
     open_ended: bool = False  # an effectivePeriod with a start and no end
     supply_days: int | None = None  # expectedSupplyDuration / daysSupply
-    quantity: Amount | None = None  # dispenseRequest.quantity (one fill) / dispensed quantity
+    quantity: Amount | None = (
+        None  # dispenseRequest.quantity (one fill) / dispensed quantity; not read with supply_days
+    )
     repeats: int = 0  # numberOfRepeatsAllowed
     validity_end: date | None = None  # dispenseRequest.validityPeriod.end
-    daily: DailyUse | None = None  # from structured dosing; None when absent or free text only
+    daily: DailyUse | None = None  # from structured dosing; None when absent, free text only, or not read
     free_text_dosing: bool = False  # dosing given only as text
+
+    @property
+    def needs_strength(self) -> bool:
+        """Whether the supply's length depends on the product's strength: no supply in days,
+        and a quantity the dosing does not count in (10 mg a dose from a box of tablets)."""
+        return (
+            not self.supply_days
+            and self.daily is not None
+            and self.quantity is not None
+            and not same_unit(self.daily.amount.unit, self.quantity.unit)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +93,9 @@ class MedicationUse:
     started: date | None = None  # authoredOn / effective start / whenHandedOver / administered
     supply: SupplyFacts = SupplyFacts()  # read only for opioids and naltrexone
     dose_steps: tuple[DoseStep, ...] = ()
-    strength: Strength | None = None  # mg per unit of the product (opioids and naltrexone only)
-    status_reason: str | None = None  # statusReason text and displays, as recorded
+    # mg per unit of the product: read for naltrexone, and where the supply needs it (SupplyFacts.needs_strength)
+    strength: Strength | None = None
+    status_reason: str | None = None  # statusReason text and displays, as recorded (standard therapies only)
     is_draft: bool = False  # part of this hook's draftOrders
 
     @property

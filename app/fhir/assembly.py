@@ -111,7 +111,7 @@ async def assemble_record(hook: HookData, fallback: Fallback | None) -> PatientR
     unresolved = {
         ref
         for resource in medication_resources
-        if (ref := medication_reference(resource)) and medication_key(ref) not in medications
+        if (ref := medication_reference(resource)) and ref not in medications and medication_key(ref) not in medications
     }
     if unresolved and fallback is None:
         gaps.append(DataGap("Medication", GapReason.no_fhir_server))

@@ -8,15 +8,22 @@ never an error. Only what the rules need is read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from app.domain.record import ConditionEntry, MedicationSource, MedicationUse, SupplyFacts
+from app.domain.record import ConditionEntry, DailyUse, DoseStep, MedicationSource, MedicationUse, SupplyFacts
 from app.fhir.dosage import daily_use, dose_steps
+from app.fhir.memo import Memo, content_key
 from app.fhir.values import Json, as_dict, as_list, as_str, duration_days, number, parse_date
-from app.knowledge.conditions import classify_condition, condition_display, in_remission
-from app.knowledge.medications import NOT_A_KNOWN_DRUG, NaltrexoneProduct, classify_medication, is_injectable
+from app.knowledge.conditions import ConditionKind, classify_condition, condition_display, in_remission
+from app.knowledge.medications import (
+    NOT_A_KNOWN_DRUG,
+    DrugProfile,
+    NaltrexoneProduct,
+    classify_medication,
+    is_injectable,
+)
 from app.knowledge.strength import Strength, strength_from_names, strength_from_ratio
 from app.knowledge.terminology import RXNORM, canonical_system
 from app.knowledge.units import amount
@@ -34,6 +41,13 @@ _MAX_CODINGS = 16
 
 # More refills than any prescription allows: beyond it the number is a data error.
 _MAX_REPEATS = 100
+
+# Readings of repeated pieces (app/fhir/memo.py): a drug's concept and Medication, a dosing,
+# a diagnosis code. A patient's record has a few dozen distinct ones; a worker keeps the
+# latest thousand of each: typically under a MiB in all, at most ~12 MiB (2 KiB keys).
+_PRODUCTS_KEPT = 1024
+_DOSINGS_KEPT = 1024
+_DIAGNOSES_KEPT = 1024
 
 
 def _name(value: Any) -> str | None:
@@ -73,6 +87,50 @@ def _medication_concepts(medication: Json) -> list[Any]:
     return concepts
 
 
+_UNREAD: Any = object()
+
+
+class _Product:
+    """What a record's drug is, from its concept, its Medication and the reference's display.
+
+    One reading per distinct content, shared by every record that names the drug the same
+    way; the strength is read the first time a record needs it (from the same content).
+    """
+
+    __slots__ = ("_strength", "drug", "names")
+
+    def __init__(self, names: tuple[str, ...], drug: DrugProfile):
+        self.names = names
+        self.drug = drug
+        self._strength: Strength | None = _UNREAD
+
+    def strength(self, medication: Json | None) -> Strength | None:
+        if self._strength is _UNREAD:
+            self._strength = _product_strength(medication, [*self.names, self.drug.code_display or ""])
+        return self._strength
+
+
+def _read_product(concept: Any, medication: Json | None, display: Any) -> _Product:
+    concepts: list[Any] = [concept]
+    if medication is not None:
+        concepts.extend(_medication_concepts(medication))
+    names: list[str] = []
+    rxnorm: list[str] = []
+    for each in concepts:
+        text, concept_codings = read_concept(each)
+        names.extend(concept_names(text, concept_codings))
+        rxnorm.extend(code for system, code, _ in concept_codings if system == RXNORM and code)
+    if reference_display := _name(display):
+        names.append(reference_display)
+    return _Product(tuple(names), classify_medication(rxnorm, names))
+
+
+_products: Memo[_Product] = Memo(_PRODUCTS_KEPT)
+_daily_uses: Memo[tuple[DailyUse | None, bool]] = Memo(_DOSINGS_KEPT)
+_dose_steps: Memo[tuple[DoseStep, ...]] = Memo(_DOSINGS_KEPT)
+_injectables: Memo[bool] = Memo(_DOSINGS_KEPT)  # naltrexone: its routes and dose form say injection
+
+
 def medication_use(
     resource: Json,
     source: MedicationSource,
@@ -85,36 +143,44 @@ def medication_use(
     ``None`` for entered-in-error, and for drugs no rule is about (not an opioid,
     naltrexone or standard therapy): a heavy record is mostly those, and their
     dates and dosages need not be read.
+
+    Of a drug the rules are about, only what they read is read (``SupplyFacts`` and
+    ``MedicationUse`` say which fields are left empty when): a supply stated in days makes
+    the dosing irrelevant to its end, the product's strength matters only for naltrexone
+    doses and for a quantity the dosing does not count in, and why a drug was stopped only
+    for standard therapies.
     """
     status = (as_str(resource.get("status")) or "").lower()
     if status == "entered-in-error":
         return None
 
-    concepts: list[Any] = [resource.get("medicationCodeableConcept")]
     medication_reference = as_dict(resource.get("medicationReference"))
     medication = _resolve_medication(resource, as_str(medication_reference.get("reference")), medications)
-    if medication is not None:
-        concepts.extend(_medication_concepts(medication))
-
-    names: list[str] = []
-    rxnorm: list[str] = []
-    for concept in concepts:
-        text, concept_codings = read_concept(concept)
-        names.extend(concept_names(text, concept_codings))
-        rxnorm.extend(code for system, code, _ in concept_codings if system == RXNORM and code)
-    if reference_display := _name(medication_reference.get("display")):
-        names.append(reference_display)
-    drug = classify_medication(rxnorm, names)
+    concept, display = resource.get("medicationCodeableConcept"), medication_reference.get("display")
+    product_key = content_key(concept, medication, display)
+    product = _products.get(product_key, lambda: _read_product(concept, medication, display))
+    drug, names = product.drug, product.names
     if drug is NOT_A_KNOWN_DRUG:
         return None
-    # Only naltrexone needs its dose read (dose class, titration state); opioids and naltrexone
-    # need their timeline (exposure, blockade) and standard therapies theirs (trial length).
+    # Every drug classified here has a timeline the rules read: opioids (exposure), naltrexone
+    # (blockade, LDN history) and standard therapies (trial length). Only naltrexone needs its
+    # dose read (dose class, titration state).
     wants_dose = drug.naltrexone is not None
-    wants_supply = wants_dose or drug.is_opioid or bool(drug.therapies)  # therapies: trial length
     dosage = _dosage_of(resource, source)
-    strength = _product_strength(medication, [*names, drug.code_display or ""]) if wants_supply else None
-    if drug.naltrexone is NaltrexoneProduct.unspecified and is_injectable(_form_words(dosage, medication)):
-        drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
+    started = _start(resource, source)
+    supply = _supply_facts(resource, source, dosage, started)
+    strength = product.strength(medication) if wants_dose or supply.needs_strength else None
+    steps: tuple[DoseStep, ...] = ()
+    if wants_dose:
+        dosage_key = content_key(dosage)
+        steps = _dose_steps.get(
+            None if dosage_key is None else (dosage_key, strength), lambda: dose_steps(dosage, strength)
+        )
+        if drug.naltrexone is NaltrexoneProduct.unspecified and _injectables.get(
+            None if dosage_key is None or product_key is None else (dosage_key, product_key),
+            lambda: is_injectable(_form_words(dosage, medication)),
+        ):
+            drug = replace(drug, naltrexone=NaltrexoneProduct.er_injectable_380mg)
 
     return MedicationUse(
         source=source,
@@ -122,11 +188,11 @@ def medication_use(
         status=status,
         name=names[0] if names else drug.code_display or "unnamed medication",
         drug=drug,
-        started=_start(resource, source),
-        supply=_supply_facts(resource, source, dosage) if wants_supply else SupplyFacts(start=_start(resource, source)),
-        dose_steps=dose_steps(dosage, strength) if wants_dose else (),
+        started=started,
+        supply=supply,
+        dose_steps=steps,
         strength=strength,
-        status_reason=_status_reason(resource),
+        status_reason=_status_reason(resource) if drug.therapies else None,  # trial history only
         is_draft=is_draft,
     )
 
@@ -197,8 +263,7 @@ def _product_strength(medication: Json | None, names: list[str]) -> Strength | N
     return strength_from_names(names)
 
 
-def _supply_facts(resource: Json, source: MedicationSource, dosage: Any) -> SupplyFacts:
-    start = _start(resource, source)
+def _supply_facts(resource: Json, source: MedicationSource, dosage: Any, start: date | None) -> SupplyFacts:
     if source in (MedicationSource.statement, MedicationSource.administration):
         period = as_dict(resource.get("effectivePeriod"))
         stated_end = parse_date(period.get("end")) or parse_date(resource.get("effectiveDateTime"))
@@ -208,28 +273,41 @@ def _supply_facts(resource: Json, source: MedicationSource, dosage: Any) -> Supp
             stated_end=stated_end,
             open_ended=stated_end is None and parse_date(period.get("start")) is not None,
         )
-    daily, free_text = daily_use(dosage)
     if source is MedicationSource.dispense:
+        supply_days = duration_days(resource.get("daysSupply"))
+        if supply_days:  # a stated supply is the supply: quantity and dosing are not read
+            return SupplyFacts(start=start, supply_days=supply_days)
         quantity = as_dict(resource.get("quantity"))
+        daily, free_text = _daily_use(dosage)
         return SupplyFacts(
             start=start,
-            supply_days=duration_days(resource.get("daysSupply")),
+            supply_days=supply_days,
             quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
             daily=daily,
             free_text_dosing=free_text,
         )
     dispense = as_dict(resource.get("dispenseRequest"))
-    quantity = as_dict(dispense.get("quantity"))
+    supply_days = duration_days(dispense.get("expectedSupplyDuration"))
     repeats = number(dispense.get("numberOfRepeatsAllowed"))
+    repeats = int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0
+    validity_end = parse_date(as_dict(dispense.get("validityPeriod")).get("end"))
+    if supply_days:  # a stated supply is the supply: quantity and dosing are not read
+        return SupplyFacts(start=start, supply_days=supply_days, repeats=repeats, validity_end=validity_end)
+    quantity = as_dict(dispense.get("quantity"))
+    daily, free_text = _daily_use(dosage)
     return SupplyFacts(
         start=start,
-        supply_days=duration_days(dispense.get("expectedSupplyDuration")),
+        supply_days=supply_days,
         quantity=amount(quantity.get("value"), quantity.get("unit"), quantity.get("code")),
-        repeats=int(repeats) if repeats is not None and 0 <= repeats <= _MAX_REPEATS else 0,
-        validity_end=parse_date(as_dict(dispense.get("validityPeriod")).get("end")),
+        repeats=repeats,
+        validity_end=validity_end,
         daily=daily,
         free_text_dosing=free_text,
     )
+
+
+def _daily_use(dosage: Any) -> tuple[DailyUse | None, bool]:
+    return _daily_uses.get(content_key(dosage), lambda: daily_use(dosage))
 
 
 def _resolve_medication(resource: Json, reference: str | None, medications: Mapping[str, Json]) -> Json | None:
@@ -266,27 +344,54 @@ def _status_code(concept: Any) -> str | None:
     return text.lower() if text else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Diagnosis:
+    """What a Condition's ``code`` says, read once per distinct code (app/fhir/memo.py)."""
+
+    kinds: frozenset[ConditionKind]
+    name: str
+    in_remission: bool  # the code or its text says so (F11.21, "in remission")
+    codings: tuple[tuple[str, str, str | None], ...]
+
+
+def _read_diagnosis(code: Any) -> _Diagnosis:
+    text, concept_codings = read_concept(code)
+    names = concept_names(text, concept_codings)
+    kinds = classify_condition(((s, c) for s, c, _ in concept_codings if c), names)
+    if not kinds:
+        return _NOT_A_KNOWN_DIAGNOSIS
+    return _Diagnosis(
+        kinds=kinds,
+        name=names[0]
+        if names
+        else condition_display((s, c) for s, c, _ in concept_codings if c) or "unnamed condition",
+        in_remission=in_remission(((s, c) for s, c, _ in concept_codings if c), names),
+        codings=tuple((system, code, display) for system, code, display in concept_codings if code),
+    )
+
+
+_NOT_A_KNOWN_DIAGNOSIS = _Diagnosis(frozenset(), "", False, ())
+_diagnoses: Memo[_Diagnosis] = Memo(_DIAGNOSES_KEPT)
+
+
 def condition_entry(resource: Json) -> ConditionEntry | None:
     verification = _status_code(resource.get("verificationStatus"))
     if verification == "entered-in-error":
         return None
-    text, concept_codings = read_concept(resource.get("code"))
-    names = concept_names(text, concept_codings)
-    kinds = classify_condition(((s, c) for s, c, _ in concept_codings if c), names)
-    if not kinds:
+    code = resource.get("code")
+    diagnosis = _diagnoses.get(content_key(code), lambda: _read_diagnosis(code))
+    if not diagnosis.kinds:
         return None  # not a condition any rule is about
     clinical = _status_code(resource.get("clinicalStatus"))
     return ConditionEntry(
         resource_id=as_str(resource.get("id")),
-        name=names[0]
-        if names
-        else condition_display((s, c) for s, c, _ in concept_codings if c) or "unnamed condition",
-        kinds=kinds,
+        name=diagnosis.name,
+        kinds=diagnosis.kinds,
         # A missing clinicalStatus is read as active: problem lists often omit it.
         active=clinical not in _INACTIVE_CONDITION and verification not in _UNTRUSTED_CONDITION,
         onset=parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate")),
-        in_remission=clinical == "remission" or in_remission(((s, c) for s, c, _ in concept_codings if c), names),
+        in_remission=clinical == "remission" or diagnosis.in_remission,
         clinical_status=clinical,
         refuted=verification == "refuted",
-        codings=tuple((system, code, display) for system, code, display in concept_codings if code),
+        codings=diagnosis.codings,
     )

@@ -134,6 +134,8 @@ def last_use(use: MedicationUse, today: date, clinical: ClinicalSettings) -> Las
     meaning = status_meaning(use)
     dated = _end_from_dates(use, today, clinical)
     if meaning is not StatusMeaning.current:
+        if dated.meaning is meaning:  # as every reading of the dates gives it
+            return dated
         return LastUse(meaning, dated.day, dated.certainty, dated.basis, dated.supply_days, dated.cap_from)
     # Current: taken today at least; later if the supply runs on.
     if dated.day is not None and dated.day > today:

@@ -15,6 +15,7 @@ from datetime import date
 
 import pytest
 
+from app.settings import Settings
 from bench import references
 from devtools.fhir_server import FhirServerConfig, FixtureStore
 from devtools.fixtures import FIXTURE_TODAY
@@ -63,7 +64,8 @@ def requested_ids(fhir: FhirServer) -> list[str]:
 
 def test_three_thousand_references_are_read_in_batches_a_few_at_a_time(tmp_path, fhir: FhirServer) -> None:
     """It used to be 3,000 single reads started at once (227 s). Now: 60 searches of 50 ids,
-    at most 4 in flight, every Medication read once, and nothing left unchecked."""
+    at most CDS_FHIR_MAX_CONCURRENT_REQUESTS_PER_CALL (5) in flight, every Medication read once,
+    and nothing left unchecked."""
     body = references.hook_request(MEDICATIONS, fhir.base_url, date(2026, 11, 26))
     with service_for(tmp_path) as service:
         started = time.monotonic()
@@ -73,7 +75,7 @@ def test_three_thousand_references_are_read_in_batches_a_few_at_a_time(tmp_path,
     ids = requested_ids(fhir)
     assert len(fhir.config.seen_paths) == MEDICATIONS // 50
     assert sorted(ids) == sorted(references.medication_id(n) for n in range(MEDICATIONS))  # each once
-    assert fhir.config.peak_in_flight <= 4
+    assert fhir.config.peak_in_flight <= Settings().fhir_max_concurrent_requests_per_call == 5
     assert not [s for s in summaries(cards) if s.startswith(UNCHECKED_PREFIX)], summaries(cards)
     assert elapsed < 10.0
 

@@ -93,6 +93,32 @@ def test_a_huge_header_is_refused_before_it_is_read_and_the_worker_keeps_answeri
     assert healthy(server)
 
 
+def test_a_head_over_the_limit_in_one_packet_with_its_body_is_refused(server: RunningProcess) -> None:
+    padding = b"x" * HEADER_LIMIT
+    head = f"POST {SELECT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nX-Padding: ".encode()
+    with socket.create_connection((LOOPBACK, port_of(server)), timeout=10) as sock:
+        sock.sendall(head + padding + b"\r\n\r\n{}")
+        answer, _ = read_until_closed(sock, 5)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert healthy(server)
+
+
+def test_a_head_under_the_limit_sent_with_a_large_body_in_one_write_is_served(server: RunningProcess) -> None:
+    """The head limit counts the head only: a body in the same packets (the usual case) is not head."""
+    body = json.dumps(base_request()).encode()
+    body += b" " * max(0, 4 * HEADER_LIMIT - len(body))  # trailing whitespace: still the same JSON
+    padding = b"x" * (HEADER_LIMIT - 1024)
+    head = (
+        f"POST {SELECT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\nX-Padding: "
+    ).encode()
+    with socket.create_connection((LOOPBACK, port_of(server)), timeout=10) as sock:
+        sock.sendall(head + padding + b"\r\n\r\n" + body)
+        answer, _ = read_until_closed(sock, 10)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert b'"cards"' in answer
+
+
 # ------------------------------------------------------------------ request head time
 
 
