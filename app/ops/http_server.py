@@ -48,9 +48,38 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {"http": H11_PROTOCOL, "h11_max_incomplete_event_size": settings.max_header_bytes}
 
 
+class _HeadTimer:
+    """A timer from a request's first byte until its head is complete; the connection is
+    closed if it fires first. Mixed into a uvicorn protocol, which provides ``loop``,
+    ``transport`` and ``logger``; the protocol says when a head is still pending."""
+
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    logger: Any
+    _head_timeout: float
+    _head_timer: asyncio.TimerHandle | None
+
+    def _head_pending(self) -> bool:
+        raise NotImplementedError
+
+    def _start_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self._head_timeout, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._head_pending() and not self.transport.is_closing():
+            self.logger.info("request head not complete within %s s: connection closed", self._head_timeout)
+            self.transport.close()
+
+
 if HttpToolsProtocol is not None:
 
-    class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    class BoundedHttpToolsProtocol(_HeadTimer, HttpToolsProtocol):
         """uvicorn's httptools protocol, with a size and a total time limit on each request head."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,22 +133,11 @@ if HttpToolsProtocol is not None:
             self._stop_head_timer()
             super().connection_lost(exc)
 
-        def _start_head_timer(self) -> None:
-            self._head_timer = self.loop.call_later(self._head_timeout, self._head_timed_out)
-
-        def _stop_head_timer(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
-
-        def _head_timed_out(self) -> None:
-            self._head_timer = None
-            if self._reading_head and not self.transport.is_closing():
-                self.logger.info("request head not complete within %s s: connection closed", self._head_timeout)
-                self.transport.close()
+        def _head_pending(self) -> bool:
+            return self._reading_head
 
 
-class BoundedH11Protocol(H11Protocol):
+class BoundedH11Protocol(_HeadTimer, H11Protocol):
     """uvicorn's h11 protocol, with a total time limit on receiving each request head
     (its size limit is h11's own ``h11_max_incomplete_event_size``)."""
 
@@ -145,16 +163,5 @@ class BoundedH11Protocol(H11Protocol):
         self._stop_head_timer()
         super().connection_lost(exc)
 
-    def _start_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self._head_timeout, self._head_timed_out)
-
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.logger.info("request head not complete within %s s: connection closed", self._head_timeout)
-            self.transport.close()
+    def _head_pending(self) -> bool:
+        return self.conn.their_state is h11.IDLE
