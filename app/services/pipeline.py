@@ -6,6 +6,7 @@ route only authenticates, parses, and calls :meth:`Pipeline.cards`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,9 @@ from app.security.deployment_secret import patient_key
 from app.security.fhir_trust import fhir_access
 from app.services.catalog import CdsService
 from app.settings import Settings
+from app.storage.database import DatabaseError
+
+log = logging.getLogger("ldn_cds.pipeline")
 
 # order-sign's cards when it repeats nothing order-select already said (CDS_ORDER_SIGN_SAFETY_ONLY).
 _SAFETY = frozenset({"critical", "warning"})
@@ -49,13 +53,19 @@ class Pipeline:
         if not cards:
             return cards  # most chart opens: no card, no database
         issuer, tenant = (principal.iss, principal.tenant) if principal else (None, None)
-        return await run_in_threadpool(
-            self.identity.issue,
-            cards,
-            service_id=service.id,
-            issuer=issuer,
-            patient_key=patient_key(self.secret, issuer, tenant, hook.patient_id),
-        )
+        try:
+            return await run_in_threadpool(
+                self.identity.issue,
+                cards,
+                service_id=service.id,
+                issuer=issuer,
+                patient_key=patient_key(self.secret, issuer, tenant, hook.patient_id),
+            )
+        except DatabaseError as exc:
+            # The cards matter more than their bookkeeping: answer them unrecorded (no snooze
+            # applied; feedback on them will be refused) rather than fail the clinician's call.
+            log.warning("cards answered without card identity", extra={"error": str(exc), "service": service.id})
+            return cards
 
     def _fallback(self, hook: HookData, principal: Principal | None, deadline: Deadline) -> Fallback | None:
         """This call's reads from its FHIR server, if it may be read, with the call's own budget."""
