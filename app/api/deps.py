@@ -1,5 +1,8 @@
 """Typed dependencies: what a route needs from the running app, built once in ``create_app``
-and its lifespan, handed to routes as parameters an IDE and mypy can follow."""
+and its lifespan, handed to routes as parameters an IDE and mypy can follow.
+
+They are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a worker thread,
+a hop per dependency per call for what is an attribute read."""
 
 from __future__ import annotations
 
@@ -14,27 +17,27 @@ from app.services.pipeline import Pipeline
 from app.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _pipeline(request: Request) -> Pipeline:
+async def _pipeline(request: Request) -> Pipeline:
     pipeline: Pipeline = request.app.state.pipeline  # built in the lifespan, with the FHIR client
     return pipeline
 
 
-def _feedback_store(request: Request) -> FeedbackStore:
+async def _feedback_store(request: Request) -> FeedbackStore:
     store: FeedbackStore = request.app.state.feedback_store
     return store
 
 
-def _identity(request: Request) -> CardIdentity:
+async def _identity(request: Request) -> CardIdentity:
     identity: CardIdentity = request.app.state.identity
     return identity
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
