@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from app.cli import main as cli_main
 from app.settings import Settings
 from tests.support.servers import LOOPBACK
 
@@ -175,3 +177,19 @@ def json_server(documents: dict[str, Any] | None = None) -> Iterator[JsonServer]
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------- start-up refusals
+
+
+def serve_refusal(
+    tmp_path: Path, issuers: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """``ldn-cds serve`` in production with ``issuers``: (exit status, stderr) of its refusal."""
+    monkeypatch.setenv("CDS_ENV", "production")
+    monkeypatch.setenv("CDS_PUBLIC_BASE_URL", "https://cds.example")
+    monkeypatch.setenv("CDS_TRUSTED_ISSUERS_FILE", str(issuers))
+    monkeypatch.setenv("CDS_DATABASE_URL", f"sqlite:///{tmp_path}/cds.db")
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["serve", "--port", "1"])
+    return int(exited.value.code or 0), capsys.readouterr().err

@@ -25,7 +25,6 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.cli import main as cli_main
 from app.deadline import Deadline
 from app.security.issuers import IssuersFileError, build_registry, load_issuers_file
 from app.security.jwks import JwksCache
@@ -43,6 +42,7 @@ from tests.support.security import (
     mint,
     production_settings,
     rs384_key,
+    serve_refusal,
     write_issuers,
 )
 from tests.support.servers import asgi_server
@@ -123,18 +123,6 @@ def readme_example(tmp_path: Path, jwks_url: str) -> Path:
             {"iss": "https://partner.example.net", "jwks": {"keys": [PLACEHOLDER_KEY]}, "fhir_servers": []},
         ],
     )
-
-
-def serve_refusal(
-    tmp_path: Path, issuers: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str]:
-    monkeypatch.setenv("CDS_ENV", "production")
-    monkeypatch.setenv("CDS_PUBLIC_BASE_URL", "https://cds.example")
-    monkeypatch.setenv("CDS_TRUSTED_ISSUERS_FILE", str(issuers))
-    monkeypatch.setenv("CDS_DATABASE_URL", f"sqlite:///{tmp_path}/cds.db")
-    with pytest.raises(SystemExit) as exited:
-        cli_main(["serve", "--port", "1"])
-    return int(exited.value.code or 0), capsys.readouterr().err
 
 
 def test_the_readme_example_with_its_placeholder_key_refuses_to_start_in_one_line(

@@ -8,21 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main as cli_main
 from app.security.deployment_secret import DeploymentSecretError, load_deployment_secret, patient_key
 from app.settings import Settings
-from tests.support.security import ISSUER, es384_key, jwks, write_issuers
+from tests.support.security import ISSUER, es384_key, jwks, serve_refusal, write_issuers
 
 
 def refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     issuers = write_issuers(tmp_path, [{"iss": ISSUER, "jwks": jwks(es384_key()), "fhir_servers": []}])
-    monkeypatch.setenv("CDS_ENV", "production")
-    monkeypatch.setenv("CDS_PUBLIC_BASE_URL", "https://cds.example")
-    monkeypatch.setenv("CDS_TRUSTED_ISSUERS_FILE", str(issuers))
-    monkeypatch.setenv("CDS_DATABASE_URL", f"sqlite:///{tmp_path}/cds.db")
-    with pytest.raises(SystemExit) as exited:
-        cli_main(["serve", "--port", "1"])
-    return int(exited.value.code or 0), capsys.readouterr().err
+    return serve_refusal(tmp_path, issuers, monkeypatch, capsys)
 
 
 def test_production_refuses_to_start_without_a_deployment_secret(
