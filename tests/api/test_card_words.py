@@ -158,6 +158,8 @@ def test_25_mg_without_a_use_disorder_is_questioned_as_neither_low_dose_nor_stan
     (card,) = [
         c for c in _ordering(api, "no-opioids-fibromyalgia-refractory", order) if card_kind(c) == "ldn-dose-above-max"
     ]
-    assert "25 mg" in card["summary"] and "neither low-dose nor the 50 mg dose used for dependence" in " ".join(
+    assert "25 mg" in card[
+        "summary"
+    ] and "above the usual low-dose range and below the 50 mg dose used for dependence" in " ".join(
         card["detail"].split()
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.cards.render import RenderContext
 from app.cards.templates import load_templates
 from app.cards.titration_order import titration_order
 from app.clinical_settings import ClinicalSettings
@@ -226,16 +227,9 @@ def test_a_dose_in_text_is_a_mass_not_a_concentration_or_a_strength(text, mg):
 
 
 def test_the_dose_reader_reads_the_services_own_titration_order():
-    texts = load_templates(PROJECT_ROOT / "cards").titration
-    values = {
-        "start_mg": "1.5",
-        "step_mg": "1.5",
-        "step_weeks": 2,
-        "target_mg": "4.5",
-        "reassess_min": 4,
-        "reassess_max": 8,
-        "strength_mg": "1.5",
-    }
+    templates = load_templates(PROJECT_ROOT / "cards")
+    texts = templates.titration
+    values = RenderContext(templates, CLINICAL, "test-patient").numbers()  # what the renderer passes
     order = titration_order("test-patient", CLINICAL, texts, values)
     order["id"] = "titration"
     read_back = record_of([], drafts=[order]).selected_orders[0]
